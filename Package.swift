@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ratelimit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ratelimit", targets: ["ratelimit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // Pure cores: no IO, no dependencies, time passed in.
+        .target(name: "LimiterCore"),
+        .target(name: "Placement"),
+        .target(name: "Membership"),
+
+        // Shells.
+        .target(
+            name: "Config",
+            dependencies: ["LimiterCore", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(
+            name: "EventStore",
+            dependencies: ["LimiterCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "PeerTransport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "NodeServer",
+            dependencies: [
+                "LimiterCore", "Placement", "Membership", "Config", "EventStore", "PeerTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Commands",
+            dependencies: [
+                "NodeServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "ratelimit", dependencies: ["Commands"]),
+
+        .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore"]),
+        .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
+        .testTarget(name: "MembershipTests", dependencies: ["Membership"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
+        .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport"]),
+        .testTarget(name: "NodeServerTests", dependencies: ["NodeServer"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["NodeServer"]),
+    ]
+)
