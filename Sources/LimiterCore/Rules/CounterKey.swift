@@ -1,0 +1,13 @@
+/// Identifies one counter: a rule name and the client-chosen key it limits.
+///
+/// Two rules limiting the same key never share state, just as two Cloudflare rate-limit
+/// bindings keep separate counters for one key.
+public struct CounterKey: Hashable, Sendable {
+    public var rule: String
+    public var key: String
+
+    public init(rule: String, key: String) {
+        self.rule = rule
+        self.key = key
+    }
+}
