@@ -1,0 +1,64 @@
+/// One environment's cluster layout, read from `cluster/<env>.toml`
+/// (DESIGN.md §3). Paths are already absolute, resolved against the
+/// directory holding wrangler.toml, so every verb can run from anywhere.
+public struct ClusterTopology: Sendable, Hashable {
+    /// Copies of each admitted hit, owner included (the owner plus
+    /// `replicas - 1` followers on the hash ring); 1...nodes.count.
+    public var replicas: Int
+    /// Where the cluster CA and node certificates live.
+    public var certsDir: String
+    /// The deployment coordinator, when this environment runs one.
+    public var coordinator: Endpoint?
+    /// Every node, in file order.
+    public var nodes: [NodeSpec]
+
+    public init(replicas: Int = 1, certsDir: String = "", coordinator: Endpoint? = nil, nodes: [NodeSpec] = []) {
+        self.replicas = replicas
+        self.certsDir = certsDir
+        self.coordinator = coordinator
+        self.nodes = nodes
+    }
+
+    /// The node with `id`, if present.
+    public func node(id: String) -> NodeSpec? {
+        nodes.first { $0.id == id }
+    }
+}
+
+/// A listener pair: HTTP for clients and operators, peer for mTLS cluster traffic.
+public struct Endpoint: Sendable, Hashable {
+    public var host: String
+    public var httpPort: Int
+    public var peerPort: Int
+
+    public init(host: String = "127.0.0.1", httpPort: Int, peerPort: Int) {
+        self.host = host
+        self.httpPort = httpPort
+        self.peerPort = peerPort
+    }
+}
+
+/// One `[[nodes]]` entry.
+public struct NodeSpec: Sendable, Hashable {
+    /// Matches `[a-z0-9-]+`: it appears in the certificate URI SAN
+    /// `spiffe://ratelimit/<env>/<id>` and in file names.
+    public var id: String
+    public var host: String
+    public var httpPort: Int
+    public var peerPort: Int
+    /// Absolute directory for this node's event log and snapshots.
+    public var dataDir: String
+
+    public init(id: String, host: String = "127.0.0.1", httpPort: Int, peerPort: Int, dataDir: String) {
+        self.id = id
+        self.host = host
+        self.httpPort = httpPort
+        self.peerPort = peerPort
+        self.dataDir = dataDir
+    }
+
+    /// This node's listeners.
+    public var endpoint: Endpoint {
+        Endpoint(host: host, httpPort: httpPort, peerPort: peerPort)
+    }
+}

@@ -1,0 +1,76 @@
+import LimiterCore
+
+/// Everything a verb needs after loading: the file as written, the selected
+/// environment, its variables, the effective rules and the topology.
+public struct ResolvedConfig: Sendable, Hashable {
+    /// The name of the rule used when a check names none (DESIGN.md §5).
+    public static let defaultRuleName = "default"
+
+    /// wrangler.toml as written.
+    public var wrangler: WranglerConfig
+    /// The selected environment: `development`, `staging`, `production`, ...
+    public var environment: String
+    /// Variables after precedence (process > `[env.X].vars` > `[vars]` > defaults).
+    public var runtime: RuntimeEnvironment
+    /// Rules by name: every `[[ratelimits]]` plus ``defaultRuleName``.
+    public var rules: [String: Rule]
+    /// `cluster/<environment>.toml`, or nil when that file does not exist.
+    public var topology: ClusterTopology?
+    /// Absolute directory holding wrangler.toml; relative paths resolve against it.
+    public var baseDirectory: String
+
+    public init(
+        wrangler: WranglerConfig = WranglerConfig(),
+        environment: String = "development",
+        runtime: RuntimeEnvironment = RuntimeEnvironment(),
+        rules: [String: Rule] = [:],
+        topology: ClusterTopology? = nil,
+        baseDirectory: String = "."
+    ) {
+        self.wrangler = wrangler
+        self.environment = environment
+        self.runtime = runtime
+        self.rules = rules
+        self.topology = topology
+        self.baseDirectory = baseDirectory
+        if self.rules[Self.defaultRuleName] == nil {
+            self.rules[Self.defaultRuleName] = Self.defaultRule(for: runtime)
+        }
+    }
+
+    /// The topology file's name as messages show it.
+    public var topologyFile: String { "cluster/\(environment).toml" }
+
+    /// The node `id` of this environment's topology, or an error naming the
+    /// file and the ids it does have (for `ratelimit node --id n4` typos).
+    public func node(id: String) throws(ConfigError) -> NodeSpec {
+        guard let topology else {
+            throw ConfigError(
+                .unknownNode, file: topologyFile, key: nil,
+                "file not found in \(baseDirectory), so there is no node \"\(id)\"")
+        }
+        guard let node = topology.node(id: id) else {
+            let known = topology.nodes.map(\.id).joined(separator: ", ")
+            throw ConfigError(.unknownNode, file: topologyFile, key: "nodes", "no node \"\(id)\" (has: \(known))")
+        }
+        return node
+    }
+
+    /// Rules sorted by name, `default` included, for stable listings.
+    public var sortedRules: [Rule] {
+        rules.values.sorted { $0.name < $1.name }
+    }
+
+    /// The rule `default`: sliding_window with `DEFAULT_RATE_LIMIT` hits per
+    /// `DEFAULT_WINDOW` seconds, as the seed's `loadEnv` defaults.
+    static func defaultRule(for runtime: RuntimeEnvironment) -> Rule {
+        Rule(
+            name: defaultRuleName,
+            namespaceID: defaultRuleName,
+            limit: runtime.defaultRateLimit,
+            periodSeconds: runtime.defaultWindow,
+            algorithm: AlgorithmNames.slidingWindow,
+            burst: runtime.defaultRateLimit
+        )
+    }
+}
