@@ -110,20 +110,23 @@ public struct HashRing: Sendable {
 
     /// The index of the first point at or after `hash`, wrapping to 0 past the last point
     /// (the circle closes); nil on an empty ring.
+    ///
+    /// A branch-free lower bound (Khuong and Morin, "Array layouts for comparison-based
+    /// searching"): the comparison only selects the next base, so the compiler may use a
+    /// conditional move rather than a jump that random hashes mispredict half the time.
     func slot(for hash: UInt64) -> Int? {
         points.withUnsafeBufferPointer { points in
             guard !points.isEmpty else { return nil }
-            var low = 0
-            var high = points.count
-            while low < high {
-                let middle = (low &+ high) >> 1
-                if points[middle] < hash {
-                    low = middle + 1
-                } else {
-                    high = middle
-                }
+            var base = 0
+            var length = points.count
+            while length > 1 {
+                let half = length >> 1
+                base = points[base &+ half] < hash ? base &+ half : base
+                length &-= half
             }
-            return low == points.count ? 0 : low
+            // `base` is the last point below `hash`, or 0 if none is.
+            let slot = points[base] < hash ? base &+ 1 : base
+            return slot == points.count ? 0 : slot
         }
     }
 

@@ -1,6 +1,6 @@
 import Testing
 
-import Placement
+@testable import Placement
 
 @Suite("HashRing lookup")
 struct HashRingTests {
@@ -73,6 +73,26 @@ struct HashRingTests {
         }
         // Past the last point the circle wraps to the first point's owner.
         #expect(ring.owner(ofHash: .max) == ring.owner(ofHash: 0))
+    }
+
+    @Test("a hash on a point belongs to that point, one past it to the next point")
+    func pointBoundaries() throws {
+        let ring = HashRing(nodes: Self.fiveNodes, pointsPerNode: 128)
+        #expect(ring.points == ring.points.sorted())
+        #expect(ring.points.count == 5 * 128)
+        for slot in ring.points.indices {
+            let point = ring.points[slot]
+            let next = (slot + 1) % ring.points.count
+            #expect(ring.slot(for: point) == slot)
+            if point != .max, ring.points[next] != point {
+                #expect(ring.slot(for: point + 1) == next)
+            }
+        }
+        // Below the first point and past the last one, the circle closes on slot 0.
+        #expect(ring.slot(for: 0) == 0)
+        let last = try #require(ring.points.last)
+        try #require(last < .max)
+        #expect(ring.slot(for: last + 1) == 0)
     }
 
     @Test("replicas start with the owner and are distinct")
