@@ -1,0 +1,39 @@
+import ArgumentParser
+import EventStore
+import Logging
+import NodeServer
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run one node of the environment's cluster (see cluster/<env>.toml).")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "Node id from cluster/<env>.toml.")
+    var id: String
+
+    @Option(name: .long, help: "Event log durability: full (fsync every group commit) or normal (survives process crashes, not power loss).")
+    var durability: String = "full"
+
+    func run() async throws {
+        let config = try options.load()
+        guard let durability = Durability(rawValue: durability) else {
+            throw CLIError("--durability: expected full or normal, got \"\(self.durability)\"")
+        }
+        var nodeOptions = NodeRuntime.Options(nodeID: id)
+        nodeOptions.durability = durability
+        var logger = Logger(label: "ratelimit.node")
+        logger[metadataKey: "node"] = "\(id)"
+        let runtime: NodeRuntime
+        do {
+            runtime = try await NodeRuntime.start(config: config, options: nodeOptions, logger: logger)
+        } catch let error as NodeError {
+            throw CLIError(error.message)
+        } catch let error as StoreError {
+            throw CLIError(error.message)
+        }
+        print("node \(id) serving http://\(runtime.spec.host):\(runtime.httpPort) (env \(config.environment), version \(runtime.engine.ruleSet.version))")
+        try await runtime.run()
+    }
+}

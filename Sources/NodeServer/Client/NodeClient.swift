@@ -1,0 +1,88 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A small HTTP/1.1 client for the CLI and the end-to-end tests: one
+/// connection per request, whole bodies, a deadline on everything.
+public enum NodeClient {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+        public var json: JSONValue? { try? JSONParser.parse(body) }
+    }
+
+    public struct ClientError: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public static func request(
+        _ method: HTTPMethod, host: String, port: Int, path: String,
+        headers: [(String, String)] = [], body: [UInt8]? = nil,
+        timeout: Duration = .seconds(10)
+    ) async throws -> Response {
+        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(3))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                            wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw ClientError(message: "cannot connect to http://\(host):\(port): \(error)")
+        }
+        return try await withThrowingTaskGroup(of: Response?.self) { group in
+            group.addTask {
+                try await channel.executeThenClose { inbound, outbound in
+                    var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+                    head.headers.add(name: "host", value: "\(host):\(port)")
+                    head.headers.add(name: "connection", value: "close")
+                    for (name, value) in headers { head.headers.add(name: name, value: value) }
+                    if let body {
+                        head.headers.add(name: "content-length", value: String(body.count))
+                        if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                            head.headers.add(name: "content-type", value: "application/json")
+                        }
+                    }
+                    try await outbound.write(.head(head))
+                    if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                    try await outbound.write(.end(nil))
+                    var response = Response(status: 0, headers: [], body: [])
+                    for try await part in inbound {
+                        switch part {
+                        case .head(let head):
+                            response.status = Int(head.status.code)
+                            response.headers = head.headers.map { ($0.name, $0.value) }
+                        case .body(let buffer):
+                            response.body.append(contentsOf: buffer.readableBytesView)
+                        case .end:
+                            return response
+                        }
+                    }
+                    throw ClientError(message: "http://\(host):\(port)\(path): connection closed before the response ended")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else {
+                channel.channel.close(promise: nil)
+                throw ClientError(message: "http://\(host):\(port)\(path): no response within \(timeout)")
+            }
+            return response
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import EventStore
+import LimiterCore
+import Synchronization
+
+/// The node's counters: a `LimiterTable` behind one lock, fed to the event
+/// log through a group committer.
+///
+/// An allowed hit is recorded in the table and submitted to the committer
+/// under the same lock, so the log's order is the table's order and a
+/// snapshot of the table corresponds to an exact log position. Its answer is
+/// released only after the transaction holding its event commits: the output
+/// gate of a Durable Object. Denials change nothing and answer at once.
+public final class LimiterEngine: Sendable {
+    struct State {
+        var table: LimiterTable
+        /// Events handed to the committer since `baseSeq`.
+        var submitted: Int64 = 0
+        /// Set when a commit failed: the table then counts hits the log lacks.
+        var storeFailure: String?
+    }
+
+    public let nodeID: String
+    public let ruleSet: RuleSet
+    public let metrics: EngineMetrics
+    let clock: any WallClock
+    let log: EventLog
+    let committer: GroupCommitter
+    private let state: Mutex<State>
+    /// The log's last sequence number when the table was rebuilt.
+    private let baseSeq: Int64
+
+    /// Opens the engine over an event log, rebuilding the table from the
+    /// latest snapshot plus the log tail.
+    public init(nodeID: String, ruleSet: RuleSet, log: EventLog, clock: any WallClock, metrics: EngineMetrics? = nil) throws {
+        self.nodeID = nodeID
+        self.ruleSet = ruleSet
+        self.clock = clock
+        self.log = log
+        self.metrics = metrics ?? EngineMetrics(node: nodeID, ruleSet: ruleSet)
+        let (table, lastSeq) = try Self.rebuild(from: log, rules: ruleSet.rules)
+        baseSeq = lastSeq
+        state = Mutex(State(table: table))
+        committer = GroupCommitter(log: log)
+    }
+
+    /// Snapshot plus log tail. Events of rules no longer configured are
+    /// skipped: their counters have no limit to enforce.
+    static func rebuild(from log: EventLog, rules: [String: Rule]) throws -> (LimiterTable, Int64) {
+        var table = LimiterTable()
+        var seq: Int64 = 0
+        if let snapshot = try log.latestSnapshot() {
+            table = try LimiterTable(snapshot: snapshot.state)
+            seq = snapshot.seq
+        }
+        try log.replay(after: seq) { event in
+            seq = event.seq
+            guard let rule = rules[event.rule] else { return }
+            table.apply(rule: rule, key: event.key, hits: event.hits, at: event.atMs)
+        }
+        return (table, max(seq, try log.lastSeq()))
+    }
+
+    public var keyCount: Int { state.withLock { $0.table.count } }
+
+    /// Why the engine cannot take hits, or nil when healthy.
+    public var failure: String? { state.withLock { $0.storeFailure } }
+
+    /// What `check` did: answered at once, or admitted hits whose answer
+    /// waits for their commit.
+    public enum Outcome: Sendable {
+        case done(Result<[CheckResult], APIProblem>)
+        case committing
+    }
+
+    /// Decides checks in order (the caller validated their rules). Denials
+    /// and reads return `.done`; when any hit was admitted the result is
+    /// `.committing` and `onCommit` runs once the transaction commits.
+    public func check(
+        _ requests: [CheckRequest],
+        onCommit: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void
+    ) -> Outcome {
+        let now = clock.nowMs()
+        let rules = ruleSet.rules
+        var results: [CheckResult] = []
+        results.reserveCapacity(requests.count)
+        var events: [NewEvent] = []
+        let failure: String? = state.withLock { state in
+            if let failure = state.storeFailure { return failure }
+            for request in requests {
+                let rule = rules[request.rule]!
+                let decision = state.table.check(rule: rule, key: request.key, hits: request.hits, now: now)
+                if decision.allowed && request.hits > 0 {
+                    events.append(NewEvent(namespace: rule.namespaceID, key: request.key, rule: rule.name,
+                                           atMs: now, hits: request.hits))
+                }
+                results.append(CheckResult(decision: decision, rule: rule.name, version: ruleSet.version, node: nodeID))
+            }
+            if !events.isEmpty {
+                state.submitted += Int64(events.count)
+                let decided = results
+                committer.submit(events) { [self] result in
+                    switch result {
+                    case .success:
+                        onCommit(.success(decided))
+                    case .failure(let error):
+                        markFailed("event log commit failed: \(error.message)")
+                        onCommit(.failure(.unavailable("event log commit failed; hit not recorded")))
+                    }
+                }
+            }
+            return nil
+        }
+        if let failure {
+            metrics.recordError(rule: requests.first?.rule)
+            return .done(.failure(.unavailable(failure)))
+        }
+        return events.isEmpty ? .done(.success(results)) : .committing
+    }
+
+    private func markFailed(_ reason: String) {
+        state.withLock { if $0.storeFailure == nil { $0.storeFailure = reason } }
+        metrics.recordError(rule: nil)
+    }
+
+    /// Drops counters that are fully available again, bounding memory.
+    public func prune() {
+        let now = clock.nowMs()
+        let rules = ruleSet.rules
+        state.withLock { $0.table.prune(now: now, rules: rules) }
+    }
+
+    /// Writes a snapshot at an exact log position: the table is copied with
+    /// the count of events submitted so far, and written once those commit.
+    public func snapshot() throws {
+        let (table, submitted, failed) = state.withLock { ($0.table, $0.submitted, $0.storeFailure != nil) }
+        guard !failed else { return }
+        try committer.flush()
+        try log.writeSnapshot(seq: baseSeq + submitted, state: table.encodeSnapshot(), at: clock.nowMs())
+    }
+
+    /// Waits for every submitted event to commit, then stops the committer.
+    public func close() throws {
+        try committer.flush()
+        committer.close()
+    }
+}

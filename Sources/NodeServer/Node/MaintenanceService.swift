@@ -1,0 +1,63 @@
+import Logging
+import ServiceLifecycle
+
+/// Keeps the store small and replay short: prunes idle counters and writes
+/// periodic snapshots; on graceful shutdown flushes the log and writes a
+/// last snapshot so the next start replays nothing.
+public struct MaintenanceService: Service {
+    public struct Settings: Sendable {
+        public var pruneInterval: Duration = .seconds(10)
+        public var snapshotInterval: Duration = .seconds(30)
+        public init() {}
+    }
+
+    let engine: LimiterEngine
+    let settings: Settings
+    let logger: Logger
+
+    public init(engine: LimiterEngine, settings: Settings = Settings(), logger: Logger) {
+        self.engine = engine
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var sinceSnapshot = Duration.zero
+            while true {
+                try await Task.sleep(for: settings.pruneInterval)
+                engine.prune()
+                sinceSnapshot += settings.pruneInterval
+                if sinceSnapshot >= settings.snapshotInterval {
+                    sinceSnapshot = .zero
+                    await snapshot()
+                }
+            }
+        }
+        await drain()
+    }
+
+    private func snapshot() async {
+        let engine = engine
+        do {
+            try await Task.detached { try engine.snapshot() }.value
+        } catch {
+            logger.error("snapshot failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs when the service group shuts down: this service is first in the
+    /// group, so it stops last, after the HTTP listener.
+    private func drain() async {
+        let engine = engine
+        do {
+            try await Task.detached {
+                try engine.snapshot()
+                try engine.close()
+            }.value
+            logger.info("event log flushed and snapshotted")
+        } catch {
+            logger.error("flushing the event log failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import NodeServer
+
+/// A project directory with its own wrangler.toml and cluster/development.toml
+/// on free loopback ports, and the node processes started from it.
+final class TestCluster: @unchecked Sendable {
+    // @unchecked: a test drives its cluster from one task at a time.
+    struct Node {
+        var id: String
+        var httpPort: Int
+        var peerPort: Int
+        var dataDir: String
+    }
+
+    static let adminToken = "test-admin-token"
+
+    static let defaultRules = """
+    [[ratelimits]]
+    name = "API"
+    namespace_id = "1001"
+    simple = { limit = 100, period = 60 }
+    algorithm = "sliding_window"
+
+    [[ratelimits]]
+    name = "EXACT"
+    namespace_id = "1002"
+    simple = { limit = 7, period = 3600 }
+    algorithm = "sliding_log"
+
+    [[ratelimits]]
+    name = "BUCKET"
+    namespace_id = "1003"
+    simple = { limit = 10, period = 60 }
+    algorithm = "token_bucket"
+    burst = 5
+
+    [[ratelimits]]
+    name = "GCRA"
+    namespace_id = "1004"
+    simple = { limit = 60, period = 60 }
+    algorithm = "gcra"
+    burst = 5
+
+    [[ratelimits]]
+    name = "FIXED"
+    namespace_id = "1005"
+    simple = { limit = 3, period = 86400 }
+    algorithm = "fixed_window"
+    """
+
+    let directory: String
+    let nodes: [Node]
+    var processes: [String: TestProcess] = [:]
+
+    init(nodeCount: Int, rules: String = TestCluster.defaultRules, replicas: Int = 1, extraTopology: String = "") throws {
+        directory = try TestEnvironment.temporaryDirectory("ratelimit-e2e")
+        nodes = (1...nodeCount).map { index in
+            Node(id: "n\(index)", httpPort: TestEnvironment.freePort(), peerPort: TestEnvironment.freePort(),
+                 dataDir: "cluster/data/development/n\(index)")
+        }
+        let wrangler = """
+        name = "rate-limit"
+        main = "Sources/ratelimit/main.swift"
+        compatibility_date = "2024-01-22"
+
+        [durable_objects]
+        bindings = [{ name = "RATE_LIMIT", class_name = "RateLimitDO" }]
+
+        [[migrations]]
+        tag = "v1"
+        new_classes = ["RateLimitDO"]
+
+        \(rules)
+        """
+        try wrangler.write(toFile: directory + "/wrangler.toml", atomically: true, encoding: .utf8)
+        var topology = """
+        replicas = \(replicas)
+        certs_dir = "cluster/certs/development"
+        \(extraTopology)
+
+        """
+        for node in nodes {
+            topology += """
+
+            [[nodes]]
+            id = "\(node.id)"
+            host = "127.0.0.1"
+            http_port = \(node.httpPort)
+            peer_port = \(node.peerPort)
+            data_dir = "\(node.dataDir)"
+
+            """
+        }
+        try FileManager.default.createDirectory(atPath: directory + "/cluster", withIntermediateDirectories: true)
+        try topology.write(toFile: directory + "/cluster/development.toml", atomically: true, encoding: .utf8)
+    }
+
+    func node(_ id: String) -> Node { nodes.first { $0.id == id }! }
+
+    /// Runs `ratelimit ARGS` in the project directory to completion.
+    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        let name = "cli-\(UUID().uuidString.prefix(6))"
+        let process = try TestProcess(name: name, executable: TestEnvironment.binary, arguments: arguments,
+                                      directory: directory, environment: environment)
+        _ = await process.waitForExit(within: .seconds(60))
+        if process.isRunning { await process.kill9() }
+        return (process.exitStatus ?? -1, process.output)
+    }
+
+    @discardableResult
+    func start(_ id: String, extraArguments: [String] = [], environment: [String: String] = [:]) throws -> TestProcess {
+        var env = ["ADMIN_TOKEN": Self.adminToken]
+        for (key, value) in environment { env[key] = value }
+        let process = try TestProcess(name: "\(id)-\(processes.count)", executable: TestEnvironment.binary,
+                                      arguments: ["node", "--id", id] + extraArguments,
+                                      directory: directory, environment: env)
+        processes[id] = process
+        return process
+    }
+
+    func startAll() throws { for node in nodes { try start(node.id) } }
+
+    /// Polls `/health` until it answers 200, or fails with the node's output.
+    func waitHealthy(_ id: String, within limit: Duration = .seconds(30)) async throws {
+        let node = node(id)
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let process = processes[id], !process.isRunning {
+                throw TestFailure("node \(id) exited with \(process.exitStatus ?? -1):\n\(process.output)")
+            }
+            if let response = try? await NodeClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: "/health",
+                                                            timeout: .seconds(2)),
+               response.status == 200 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("node \(id) not healthy within \(limit):\n\(processes[id]?.output ?? "")")
+    }
+
+    func check(_ id: String, key: String, rule: String = "API", hits: Int = 1) async throws -> NodeClient.Response {
+        let body = "{\"key\":\"\(key)\",\"rule\":\"\(rule)\",\"hits\":\(hits)}"
+        return try await post(id, path: "/v1/check", body: body)
+    }
+
+    func post(_ id: String, path: String, body: String, headers: [(String, String)] = []) async throws -> NodeClient.Response {
+        try await NodeClient.request(.POST, host: "127.0.0.1", port: node(id).httpPort, path: path, headers: headers,
+                                     body: Array(body.utf8))
+    }
+
+    func get(_ id: String, path: String, admin: Bool = false) async throws -> NodeClient.Response {
+        try await NodeClient.request(.GET, host: "127.0.0.1", port: node(id).httpPort, path: path,
+                                     headers: admin ? [("authorization", "Bearer \(Self.adminToken)")] : [])
+    }
+
+    func stopAll() async {
+        for process in processes.values { await process.stop() }
+    }
+
+    deinit {
+        for process in processes.values where process.isRunning { process.signal(SIGKILL) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension JSONValue {
+    var int: Int64? { if case .integer(let value) = self { return value } else { return nil } }
+    var bool: Bool? { if case .bool(let value) = self { return value } else { return nil } }
+    var string: String? { if case .string(let value) = self { return value } else { return nil } }
+    var array: [JSONValue]? { if case .array(let value) = self { return value } else { return nil } }
+}

@@ -1,0 +1,105 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process a test started; stopped by pid, never by name.
+final class TestProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched from the test that owns it; the
+    // output file handle is written by the child, read after it stops.
+    let process: Process
+    let name: String
+    let outputPath: String
+
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+
+    init(name: String, executable: String, arguments: [String], directory: String,
+         environment: [String: String] = [:]) throws {
+        self.name = name
+        outputPath = directory + "/\(name).log"
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    func signal(_ signal: Int32) { if process.isRunning { kill(process.processIdentifier, signal) } }
+
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`.
+    func stop(grace: Duration = .seconds(10)) async {
+        guard process.isRunning else { return }
+        signal(SIGCONT)
+        signal(SIGTERM)
+        if await waitForExit(within: grace) { return }
+        signal(SIGKILL)
+        _ = await waitForExit(within: .seconds(5))
+    }
+
+    func kill9() async {
+        signal(SIGKILL)
+        _ = await waitForExit(within: .seconds(5))
+    }
+
+    func waitForExit(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return !process.isRunning
+    }
+
+    var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+}
+
+enum TestEnvironment {
+    /// The package root, found from this file's path.
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The `ratelimit` binary `swift build` made (override with RATELIMIT_BIN).
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["RATELIMIT_BIN"] { return path }
+        for configuration in ["debug", "release"] {
+            let path = packageRoot + "/.build/\(configuration)/ratelimit"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return packageRoot + "/.build/debug/ratelimit"
+    }
+
+    /// A port nobody listens on now (bind to 0 and release).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func temporaryDirectory(_ prefix: String) throws -> String {
+        let path = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
