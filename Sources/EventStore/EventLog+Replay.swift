@@ -1,0 +1,121 @@
+import GRDB
+import GRDBSQLite
+
+extension EventLog {
+    /// Streams every event with `seq > after`, in `seq` order, to `body`.
+    ///
+    /// This is the restart path: load ``latestSnapshot()``, then replay the
+    /// tail after its `seq`. The scan runs in one WAL read snapshot, so it
+    /// sees a consistent log while appends continue; it reads integers with a
+    /// raw prepared statement and hands out key strings from a table loaded
+    /// once, so no string is decoded per event.
+    ///
+    /// - Throws: ``StoreError`` for storage failures; errors thrown by
+    ///   `body` stop the replay and are rethrown unchanged.
+    public func replay(after seq: Int64 = 0, _ body: (HitEvent) throws -> Void) throws {
+        try StoreError.translating(path: path, doing: "replaying events after seq \(seq)") {
+            try pool.read { db in
+                let keys = try Self.loadKeyTable(db)
+                try Self.scanEvents(db, after: seq) { seq, keyID, atMs, hits in
+                    guard keyID > 0, keyID < keys.count, let key = keys[Int(keyID)] else {
+                        throw Self.danglingKey(seq: seq, keyID: keyID)
+                    }
+                    try body(HitEvent(
+                        seq: seq, namespace: key.namespace, key: key.key, rule: key.rule,
+                        atMs: atMs, hits: hits))
+                }
+            }
+        }
+    }
+
+    /// The fastest replay: first every counter of the log as `(keyID, key)`,
+    /// then every event with `seq > after` in `seq` order naming its counter
+    /// by `keyID`. A caller resolves each key to its own structure once and
+    /// then applies events by integer id. Both come from one read snapshot.
+    public func replayRaw(
+        after seq: Int64 = 0,
+        keys: (Int64, EventKey) throws -> Void,
+        events: (RawHitEvent) throws -> Void
+    ) throws {
+        try StoreError.translating(path: path, doing: "replaying events after seq \(seq)") {
+            try pool.read { db in
+                let rows = try Row.fetchCursor(db, sql: "SELECT id, namespace, key, rule FROM keys ORDER BY id")
+                while let row = try rows.next() {
+                    try keys(row[0], EventKey(namespace: row[1], key: row[2], rule: row[3]))
+                }
+                try Self.scanEvents(db, after: seq) { seq, keyID, atMs, hits in
+                    try events(RawHitEvent(seq: seq, keyID: keyID, atMs: atMs, hits: hits))
+                }
+            }
+        }
+    }
+
+    /// The events of one key, oldest first, for `ratelimit events --key K`
+    /// and the admin API. `namespace: nil` matches the key in every
+    /// namespace; every rule's counter for the key is included.
+    public func events(namespace: String? = nil, key: String) throws(StoreError) -> [HitEvent] {
+        try read("reading the events of key \(key)") { db in
+            var sql = """
+                SELECT e.seq, k.namespace, k.key, k.rule, e.at_ms, e.hits
+                FROM keys k JOIN events e ON e.key_id = k.id
+                WHERE k.key = ?
+                """
+            var arguments: StatementArguments = [key]
+            if let namespace {
+                sql += " AND k.namespace = ?"
+                arguments += [namespace]
+            }
+            sql += " ORDER BY e.seq"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                HitEvent(seq: row[0], namespace: row[1], key: row[2], rule: row[3], atMs: row[4], hits: row[5])
+            }
+        }
+    }
+
+    /// Every key of the log indexed by id. Ids are assigned densely by
+    /// SQLite's rowid and keys are never deleted, so an array is exact.
+    static func loadKeyTable(_ db: Database) throws -> [EventKey?] {
+        let maxID = try Int.fetchOne(db, sql: "SELECT max(id) FROM keys") ?? 0
+        var table = [EventKey?](repeating: nil, count: maxID + 1)
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, namespace, key, rule FROM keys")
+        while let row = try rows.next() {
+            let id: Int = row[0]
+            guard id > 0, id <= maxID else { continue }
+            table[id] = EventKey(namespace: row[1], key: row[2], rule: row[3])
+        }
+        return table
+    }
+
+    /// Steps `SELECT seq, key_id, at_ms, hits ... WHERE seq > after` with the
+    /// raw SQLite API: four integer columns per row, no `Row` allocation.
+    static func scanEvents(
+        _ db: Database, after seq: Int64,
+        _ body: (_ seq: Int64, _ keyID: Int64, _ atMs: Int64, _ hits: Int) throws -> Void
+    ) throws {
+        let select = try db.makeStatement(
+            sql: "SELECT seq, key_id, at_ms, hits FROM events WHERE seq > ? ORDER BY seq")
+        let statement = select.sqliteStatement
+        sqlite3_bind_int64(statement, 1, seq)
+        defer { sqlite3_reset(statement) }
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_ROW {
+                try body(
+                    sqlite3_column_int64(statement, 0),
+                    sqlite3_column_int64(statement, 1),
+                    sqlite3_column_int64(statement, 2),
+                    Int(sqlite3_column_int64(statement, 3)))
+            } else if code == SQLITE_DONE {
+                return
+            } else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+            }
+        }
+    }
+
+    static func danglingKey(seq: Int64, keyID: Int64) -> DatabaseError {
+        DatabaseError(
+            resultCode: .SQLITE_CORRUPT,
+            message: "event \(seq) refers to key id \(keyID), which is not in the keys table")
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// The node's durable event log: one SQLite file in WAL mode holding every
+/// admitted hit, the limiter snapshots and the Durable Object class
+/// migrations applied to this node.
+///
+/// The store is event-sourced (DESIGN.md §2, §6): the limiter state is never
+/// written in place; it is rebuilt on restart from the latest ``Snapshot``
+/// plus the events after it. Appends go through one GRDB writer connection;
+/// reads (replay, queries) use GRDB's pool of WAL readers, so they never wait
+/// for a commit in progress.
+///
+/// Keys are interned: `keys(id, namespace, key, rule)` holds each counter
+/// once, and `events(seq, key_id, at_ms, hits)` holds only integers. The
+/// id of every key this instance has seen is cached, so an append of a known
+/// key is one integer insert through a cached prepared statement.
+public final class EventLog: Sendable {
+    /// The database file.
+    public let path: String
+    public let durability: Durability
+
+    let pool: DatabasePool
+    /// Ids of keys known to be committed. Entries are added only after the
+    /// transaction that created them commits, so a rolled-back insert never
+    /// leaves a dangling id behind.
+    let keyIDs = Mutex<[EventKey: Int64]>([:])
+
+    /// Opens or creates the log at `path` (and its parent directory), in WAL
+    /// mode, and brings the schema up to date.
+    ///
+    /// - Throws: ``StoreError`` naming `path`, e.g. `store.not_a_database`
+    ///   when the file exists but is not SQLite.
+    public init(path: String, durability: Durability = .full) throws(StoreError) {
+        self.path = path
+        self.durability = durability
+
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError(
+                    code: .cannotOpen,
+                    message: "cannot create directory \(directory) for \(path): \(error.localizedDescription)",
+                    path: path)
+            }
+        }
+
+        var configuration = Configuration()
+        configuration.label = "EventLog"
+        // Another process (e.g. `ratelimit events`) may hold the lock briefly.
+        configuration.busyMode = .timeout(5)
+        let synchronous = durability.pragmaValue
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+
+        let pool: DatabasePool
+        do {
+            // DatabasePool always runs in `journal_mode=WAL`.
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw StoreError(error, path: path, doing: "opening the event log")
+        } catch {
+            throw StoreError(code: .cannotOpen, message: "cannot open \(path): \(error)", path: path)
+        }
+        self.pool = pool
+        try warmKeyCache()
+    }
+
+    /// Closes the database connections. Later calls fail with `store.closed`
+    /// or a SQLite misuse error; closing twice is harmless.
+    public func close() throws(StoreError) {
+        try StoreError.typed(path: path, doing: "closing the event log") {
+            try pool.close()
+        }
+    }
+
+    /// The sequence number of the last committed event (0 for an empty log).
+    /// It never goes backwards, even when compaction deleted every event.
+    public func lastSeq() throws(StoreError) -> Int64 {
+        try read("reading the last sequence number") { db in
+            try Int64.fetchOne(db, sql: "SELECT last_seq FROM log_state WHERE id = 1") ?? 0
+        }
+    }
+
+    /// The number of events currently stored (after any compaction).
+    public func eventCount() throws(StoreError) -> Int {
+        try read("counting events") { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
+        }
+    }
+
+    /// The number of distinct counters ever appended.
+    public func keyCount() throws(StoreError) -> Int {
+        try read("counting keys") { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM keys") ?? 0
+        }
+    }
+
+    /// Runs a read in a WAL snapshot, translating errors to ``StoreError``.
+    func read<T>(_ action: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        try StoreError.typed(path: path, doing: action) {
+            try pool.read(body)
+        }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction, so a writer in
+    /// another process waits at the start rather than failing at commit.
+    func writeTransaction<T>(_ action: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        try StoreError.typed(path: path, doing: action) {
+            try pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        }
+    }
+
+    /// Loads every key id so that appends after a restart stay integer-only.
+    private func warmKeyCache() throws(StoreError) {
+        let loaded = try read("loading the key table") { db in
+            var ids: [EventKey: Int64] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, namespace, key, rule FROM keys")
+            while let row = try rows.next() {
+                ids[EventKey(namespace: row[1], key: row[2], rule: row[3])] = row[0]
+            }
+            return ids
+        }
+        keyIDs.withLock { $0 = loaded }
+    }
+
+    /// Milliseconds since the Unix epoch, for callers that do not pass a time.
+    @usableFromInline
+    static func wallClockMs() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+}

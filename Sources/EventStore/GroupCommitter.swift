@@ -1,0 +1,254 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Batches appends from many callers into one transaction per round, and
+/// releases each caller only after the transaction holding its events has
+/// committed: the output gate of Cloudflare Durable Objects (a response waits
+/// for its storage writes) built on classic database group commit.
+///
+/// A dedicated thread runs the loop: take everything submitted so far, append
+/// it in one ``EventLog/append(_:)`` transaction, then run every completion
+/// with its own last `seq` (or the same error for all). While one transaction
+/// commits, new submissions queue up and form the next batch, so the number
+/// of fsyncs adapts to load instead of growing with it.
+///
+/// Completions run on that thread, one after another: they must be quick
+/// (resume a continuation, write a response) and must not call the blocking
+/// ``flush()`` or ``close()``, which would wait on themselves.
+///
+/// Call ``close()`` on shutdown: it drains what was submitted, then stops
+/// the thread. Dropping the last reference also closes, without waiting.
+public final class GroupCommitter: Sendable {
+    /// The log this committer appends to.
+    public var log: EventLog { core.log }
+
+    private let core: Core
+
+    /// Starts the commit thread for `log`.
+    public init(log: EventLog, threadName: String = "EventStore.GroupCommitter") {
+        let core = Core(log: log)
+        self.core = core
+        let thread = Thread { core.run() }
+        thread.name = threadName
+        thread.start()
+    }
+
+    deinit {
+        core.close(then: nil)
+    }
+
+    /// Queues `events` for the next transaction. `completion` runs on the
+    /// commit thread after that transaction commits, with the `seq` of the
+    /// last of these events, or fails with the transaction's error. An empty
+    /// list is a marker: it completes once everything submitted before it has
+    /// committed, with the last committed `seq`.
+    ///
+    /// After ``close()`` has begun, `completion` runs at once with
+    /// `store.closed` and nothing is appended.
+    public func submit(
+        _ events: [NewEvent],
+        completion: @escaping @Sendable (Result<Int64, StoreError>) -> Void
+    ) {
+        core.submit(Submission(events: events, completion: completion))
+    }
+
+    /// Appends `events` in the next group transaction and returns the `seq`
+    /// of the last one once it is committed. Cancelling the task does not
+    /// withdraw the events: they may already be in the transaction.
+    public func submit(_ events: [NewEvent]) async throws(StoreError) -> Int64 {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int64, StoreError>, Never>) in
+            submit(events) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Waits until everything submitted before this call is committed and
+    /// returns the last committed `seq`.
+    @discardableResult
+    public func flush() async throws(StoreError) -> Int64 {
+        try await submit([])
+    }
+
+    /// Blocking ``flush()`` for synchronous callers; never call it from a
+    /// completion.
+    @discardableResult
+    public func flush() throws(StoreError) -> Int64 {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Int64, StoreError>?>(nil)
+        submit([]) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
+    }
+
+    /// Stops accepting submissions, commits everything already submitted,
+    /// and returns when the commit thread has exited. Closing twice is fine.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            core.close { continuation.resume() }
+        }
+    }
+
+    /// Blocking ``close()`` for synchronous callers; never call it from a
+    /// completion.
+    public func close() {
+        let done = DispatchSemaphore(value: 0)
+        core.close { done.signal() }
+        done.wait()
+    }
+
+    /// Counters since start: batches, events, submissions, largest batch.
+    public var stats: GroupCommitStats {
+        core.state.withLock { $0.stats }
+    }
+}
+
+extension GroupCommitter {
+    struct Submission: Sendable {
+        var events: [NewEvent]
+        var completion: @Sendable (Result<Int64, StoreError>) -> Void
+    }
+
+    /// The state shared by submitters and the commit thread. The thread owns
+    /// the `Core`, so the public object can be released while it drains.
+    final class Core: Sendable {
+        struct State {
+            var pending: [Submission] = []
+            var pendingEvents = 0
+            /// The thread is (about to be) blocked on `wakeup`; the next
+            /// submitter signals it. Exactly one signal per sleep, so none is lost.
+            var sleeping = false
+            var closing = false
+            var stopped = false
+            var closeWaiters: [@Sendable () -> Void] = []
+            var stats = GroupCommitStats()
+        }
+
+        enum Step: Sendable {
+            case commit([Submission], eventCount: Int)
+            case sleep
+            case stop([@Sendable () -> Void])
+        }
+
+        let log: EventLog
+        let state = Mutex(State())
+        let wakeup = DispatchSemaphore(value: 0)
+
+        init(log: EventLog) {
+            self.log = log
+        }
+
+        func submit(_ submission: Submission) {
+            let accepted: Bool?  // nil: closed; true: wake the thread
+            accepted = state.withLock { state in
+                guard !state.closing else { return nil }
+                state.pending.append(submission)
+                state.pendingEvents += submission.events.count
+                state.stats.submissions += 1
+                let wake = state.sleeping
+                state.sleeping = false
+                return wake
+            }
+            switch accepted {
+            case nil:
+                submission.completion(.failure(StoreError(
+                    code: .closed,
+                    message: "the group committer of \(log.path) is closed; \(submission.events.count) events were not appended",
+                    path: log.path)))
+            case true?:
+                wakeup.signal()
+            case false?:
+                break
+            }
+        }
+
+        func close(then waiter: (@Sendable () -> Void)?) {
+            let (wake, stopped) = state.withLock { state in
+                state.closing = true
+                if state.stopped { return (false, true) }
+                if let waiter { state.closeWaiters.append(waiter) }
+                let wake = state.sleeping
+                state.sleeping = false
+                return (wake, false)
+            }
+            if wake { wakeup.signal() }
+            if stopped { waiter?() }
+        }
+
+        /// The commit thread's loop.
+        func run() {
+            while true {
+                let step: Step = state.withLock { state in
+                    if !state.pending.isEmpty {
+                        let batch = state.pending
+                        let count = state.pendingEvents
+                        state.pending = []
+                        state.pendingEvents = 0
+                        return .commit(batch, eventCount: count)
+                    }
+                    if state.closing {
+                        state.stopped = true
+                        let waiters = state.closeWaiters
+                        state.closeWaiters = []
+                        return .stop(waiters)
+                    }
+                    state.sleeping = true
+                    return .sleep
+                }
+                switch step {
+                case .commit(let batch, let eventCount):
+                    commit(batch, eventCount: eventCount)
+                case .sleep:
+                    wakeup.wait()
+                case .stop(let waiters):
+                    for waiter in waiters { waiter() }
+                    return
+                }
+            }
+        }
+
+        private func commit(_ batch: [Submission], eventCount: Int) {
+            var events: [NewEvent] = []
+            events.reserveCapacity(eventCount)
+            for submission in batch {
+                events.append(contentsOf: submission.events)
+            }
+
+            let result: Result<Int64, StoreError>
+            do throws(StoreError) {
+                result = .success(events.isEmpty ? try log.lastSeq() : try log.append(events))
+            } catch {
+                result = .failure(error)
+            }
+
+            if !events.isEmpty {
+                state.withLock { state in
+                    switch result {
+                    case .success:
+                        state.stats.batchesCommitted += 1
+                        state.stats.eventsCommitted += events.count
+                        state.stats.largestBatch = max(state.stats.largestBatch, events.count)
+                    case .failure:
+                        state.stats.batchesFailed += 1
+                    }
+                }
+            }
+
+            switch result {
+            case .success(let lastSeq):
+                var seq = lastSeq - Int64(events.count)
+                for submission in batch {
+                    seq += Int64(submission.events.count)
+                    submission.completion(.success(seq))
+                }
+            case .failure(let error):
+                for submission in batch {
+                    submission.completion(.failure(error))
+                }
+            }
+        }
+    }
+}
