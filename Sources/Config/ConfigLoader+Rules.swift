@@ -5,14 +5,13 @@ import LimiterCore
 /// `name`, `namespace_id`, `simple = { limit, period }`, plus our `algorithm`
 /// and `burst` (DESIGN.md §3).
 extension ConfigLoader {
-    /// Hits per period. Bounded so that sums of admitted hits (each request at
-    /// most 2^31 hits, DESIGN.md §5) and GCRA's `T * burst` stay far from
-    /// Int64 overflow.
-    static let maximumLimit = Int(Int32.max)
+    /// Hits per period (and burst): LimiterCore's ``Rule/limitRange``, below
+    /// 2^31 like the HTTP API's `hits`, so its arithmetic cannot overflow.
+    static var maximumLimit: Int { Rule.limitRange.upperBound }
 
-    /// Ten years of seconds. Cloudflare allows only 10 or 60; we allow any
-    /// positive period, but not one whose milliseconds overflow arithmetic.
-    static let maximumPeriod = 315_360_000
+    /// LimiterCore's ``Rule/periodSecondsRange``. Cloudflare allows only 10 or
+    /// 60 seconds; we allow any positive period the algorithms handle exactly.
+    static var maximumPeriod: Int { Rule.periodSecondsRange.upperBound }
 
     static func parseRules(_ root: TableReader, into problems: inout [ConfigError]) -> [Rule] {
         var rules: [Rule] = []
