@@ -29,6 +29,10 @@ public struct HashRing: Sendable {
     ///   busiest of 5 nodes holds within a few percent of the mean; fewer than 128 is
     ///   refused because the spread between nodes grows as 1/sqrt(points).
     public init(nodes: some Sequence<String>, pointsPerNode: Int = 256) {
+        self.init(members: nodes, pointsPerNode: pointsPerNode)
+    }
+
+    private init(members nodes: some Sequence<String>, pointsPerNode: Int) {
         precondition(
             pointsPerNode >= 128,
             "HashRing: pointsPerNode must be at least 128 (DESIGN.md §6); got \(pointsPerNode)"
@@ -54,6 +58,11 @@ public struct HashRing: Sendable {
         self.pointsPerNode = pointsPerNode
         self.points = entries.map(\.point)
         self.owners = entries.map(\.owner)
+    }
+
+    /// Builds the ring from an array of members; lets `HashRing(nodes: [])` type-check.
+    public init(nodes: [String], pointsPerNode: Int = 256) {
+        self.init(members: nodes, pointsPerNode: pointsPerNode)
     }
 
     /// True when the ring has no members, so no key has an owner.

@@ -8,8 +8,9 @@ struct HashRingTests {
 
     @Test("an empty ring has no owner and no replicas")
     func emptyRing() {
-        let ring = HashRing(nodes: [String]())
+        let ring = HashRing(nodes: [])
         #expect(ring.isEmpty)
+        #expect(HashRing(nodes: Set<String>()).isEmpty)
         #expect(ring.owner(namespace: "1001", key: "user:42") == nil)
         #expect(ring.owner(ofHash: 0) == nil)
         #expect(ring.replicas(namespace: "1001", key: "user:42", count: 3).isEmpty)
@@ -32,6 +33,7 @@ struct HashRingTests {
         let a = HashRing(nodes: Self.fiveNodes)
         let b = HashRing(nodes: ["n5", "n3", "n1", "n4", "n2", "n3"])
         #expect(a == b)
+        #expect(HashRing(nodes: Set(Self.fiveNodes)) == a)
         #expect(b.nodes == Self.fiveNodes)
         for i in 0..<10_000 {
             let key = "user:\(i)"
