@@ -19,13 +19,12 @@ extension SWIMInstance {
         if id == self.myself.id {
             return self.applyAboutMyself(entry.status)
         }
+        guard var record = self.records[id] else {
+            return self.admit(entry, now: now)
+        }
         var status = entry.status
         if mode == .pushPull, case .dead(let incarnation) = status {
             status = .suspect(incarnation: incarnation, suspectedBy: [sender])
-        }
-
-        guard var record = self.records[id] else {
-            return self.admit(Member(metadata: entry.metadata, status: status), now: now)
         }
         let old = record.member.status
 
