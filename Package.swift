@@ -66,9 +66,13 @@ let package = Package(
             dependencies: [
                 "NodeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(name: "ratelimit", dependencies: ["Commands"]),
+        .executableTarget(
+            name: "ratelimit",
+            dependencies: ["Commands", .product(name: "Logging", package: "swift-log")]
+        ),
 
         .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"]),

@@ -1,1 +1,11 @@
-print("ratelimit")
+import Commands
+import Foundation
+import Logging
+
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    let level = ProcessInfo.processInfo.environment["RATELIMIT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+    handler.logLevel = level ?? .info
+    return handler
+}
+await Ratelimit.main()

@@ -50,11 +50,12 @@ public final class CheckRouter: Sendable {
             return engine.check(requests, onCommit: completion)
         }
         var groups: [String: [Int]] = [:]
-        var local: [Int] = []
+        var localIndices: [Int] = []
         for (index, request) in requests.enumerated() {
-            if let owner = remoteOwner(of: request) { groups[owner, default: []].append(index) } else { local.append(index) }
+            if let owner = remoteOwner(of: request) { groups[owner, default: []].append(index) } else { localIndices.append(index) }
         }
         if groups.isEmpty { return engine.check(requests, onCommit: completion) }
+        let local = localIndices
         let gather = Gather(count: requests.count, parts: groups.count + (local.isEmpty ? 0 : 1), completion: completion)
         if !local.isEmpty {
             let outcome = engine.check(local.map { requests[$0] }) { gather.deliver($0, at: local) }

@@ -7,15 +7,15 @@ import Prometheus
 /// only increments atomics.
 public final class EngineMetrics: Sendable {
     public struct RuleHandles: Sendable {
-        let requests: Counter
-        let blocked: Counter
-        let latency: Metrics.Timer
-        let errors: Counter
+        let requests: CoreMetrics.Counter
+        let blocked: CoreMetrics.Counter
+        let latency: CoreMetrics.Timer
+        let errors: CoreMetrics.Counter
     }
 
     public let registry: PrometheusCollectorRegistry
     private let handles: [String: RuleHandles]
-    private let nodeErrors: Counter
+    private let nodeErrors: CoreMetrics.Counter
 
     public init(node: String, ruleSet: RuleSet, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -29,14 +29,14 @@ public final class EngineMetrics: Sendable {
         for name in ruleSet.rules.keys {
             let dimensions = [("node", node), ("rule", name), ("version", ruleSet.version)]
             handles[name] = RuleHandles(
-                requests: Counter(label: "rate_limit_requests_total", dimensions: dimensions, factory: factory),
-                blocked: Counter(label: "rate_limit_requests_blocked_total", dimensions: dimensions, factory: factory),
-                latency: Metrics.Timer(label: "rate_limit_latency_seconds", dimensions: dimensions, factory: factory),
-                errors: Counter(label: "rate_limit_errors_total", dimensions: dimensions, factory: factory)
+                requests: CoreMetrics.Counter(label: "rate_limit_requests_total", dimensions: dimensions, factory: factory),
+                blocked: CoreMetrics.Counter(label: "rate_limit_requests_blocked_total", dimensions: dimensions, factory: factory),
+                latency: CoreMetrics.Timer(label: "rate_limit_latency_seconds", dimensions: dimensions, factory: factory),
+                errors: CoreMetrics.Counter(label: "rate_limit_errors_total", dimensions: dimensions, factory: factory)
             )
         }
         self.handles = handles
-        nodeErrors = Counter(
+        nodeErrors = CoreMetrics.Counter(
             label: "rate_limit_errors_total",
             dimensions: [("node", node), ("rule", ""), ("version", ruleSet.version)],
             factory: factory

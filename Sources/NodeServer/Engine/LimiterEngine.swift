@@ -1,5 +1,6 @@
 import EventStore
 import LimiterCore
+import Dispatch
 import Synchronization
 
 /// The node's counters: a `LimiterTable` behind one lock, fed to the event
@@ -13,8 +14,6 @@ import Synchronization
 public final class LimiterEngine: Sendable {
     struct State {
         var table: LimiterTable
-        /// Events handed to the committer since `baseSeq`.
-        var submitted: Int64 = 0
         /// Set when a commit failed: the table then counts hits the log lacks.
         var storeFailure: String?
     }
@@ -26,8 +25,6 @@ public final class LimiterEngine: Sendable {
     let log: EventLog
     let committer: GroupCommitter
     private let state: Mutex<State>
-    /// The log's last sequence number when the table was rebuilt.
-    private let baseSeq: Int64
 
     /// Opens the engine over an event log, rebuilding the table from the
     /// latest snapshot plus the log tail.
@@ -37,15 +34,14 @@ public final class LimiterEngine: Sendable {
         self.clock = clock
         self.log = log
         self.metrics = metrics ?? EngineMetrics(node: nodeID, ruleSet: ruleSet)
-        let (table, lastSeq) = try Self.rebuild(from: log, rules: ruleSet.rules)
-        baseSeq = lastSeq
+        let table = try Self.rebuild(from: log, rules: ruleSet.rules)
         state = Mutex(State(table: table))
         committer = GroupCommitter(log: log)
     }
 
     /// Snapshot plus log tail. Events of rules no longer configured are
     /// skipped: their counters have no limit to enforce.
-    static func rebuild(from log: EventLog, rules: [String: Rule]) throws -> (LimiterTable, Int64) {
+    static func rebuild(from log: EventLog, rules: [String: Rule]) throws -> LimiterTable {
         var table = LimiterTable()
         var seq: Int64 = 0
         if let snapshot = try log.latestSnapshot() {
@@ -53,11 +49,10 @@ public final class LimiterEngine: Sendable {
             seq = snapshot.seq
         }
         try log.replay(after: seq) { event in
-            seq = event.seq
             guard let rule = rules[event.rule] else { return }
             table.apply(rule: rule, key: event.key, hits: event.hits, at: event.atMs)
         }
-        return (table, max(seq, try log.lastSeq()))
+        return table
     }
 
     public var keyCount: Int { state.withLock { $0.table.count } }
@@ -96,7 +91,6 @@ public final class LimiterEngine: Sendable {
                 results.append(CheckResult(decision: decision, rule: rule.name, version: ruleSet.version, node: nodeID))
             }
             if !events.isEmpty {
-                state.submitted += Int64(events.count)
                 let decided = results
                 committer.submit(events) { [self] result in
                     switch result {
@@ -129,13 +123,24 @@ public final class LimiterEngine: Sendable {
         state.withLock { $0.table.prune(now: now, rules: rules) }
     }
 
-    /// Writes a snapshot at an exact log position: the table is copied with
-    /// the count of events submitted so far, and written once those commit.
+    /// Writes a snapshot at an exact log position: the table is copied and
+    /// a flush marker queued under the same lock, so the marker's commit
+    /// reports the seq of the last event the copy contains.
     public func snapshot() throws {
-        let (table, submitted, failed) = state.withLock { ($0.table, $0.submitted, $0.storeFailure != nil) }
-        guard !failed else { return }
-        try committer.flush()
-        try log.writeSnapshot(seq: baseSeq + submitted, state: table.encodeSnapshot(), at: clock.nowMs())
+        let position = Mutex<Result<Int64, StoreError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let table: LimiterTable? = state.withLock { state in
+            guard state.storeFailure == nil else { return nil }
+            committer.submit([]) { result in
+                position.withLock { $0 = result }
+                done.signal()
+            }
+            return state.table
+        }
+        guard let table else { return }
+        done.wait()
+        let seq = try position.withLock { $0! }.get()
+        try log.writeSnapshot(seq: seq, state: table.encodeSnapshot(), at: clock.nowMs())
     }
 
     /// Waits for every submitted event to commit, then stops the committer.

@@ -68,13 +68,12 @@ public struct JSONParser {
         }
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(Failure) {
-        let count = literal.utf8CodeUnitsCount
-        guard index + count <= bytes.count else { throw failure("unexpected end of input") }
-        for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] {
-            throw failure("invalid literal")
+    private mutating func expectLiteral(_ literal: String) throws(Failure) {
+        for byte in literal.utf8 {
+            guard index < bytes.count else { throw failure("unexpected end of input") }
+            guard bytes[index] == byte else { throw failure("invalid literal") }
+            index += 1
         }
-        index += count
     }
 
     private mutating func enter() throws(Failure) {

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import LimiterCore
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Replay a trace of checks through the rules offline: no network, no clock.",
+        discussion: """
+            Reads JSON lines {"t": ms, "key": "...", "rule": "API", "hits": 1} and writes one line per input
+            {"t", "key", "rule", "allowed", "remaining"}. The same code decides on a live node.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "JSON-lines trace file ('-' for standard input).")
+    var trace: String
+
+    func run() async throws {
+        let config = try options.load()
+        let handle: FileHandle
+        if trace == "-" {
+            handle = .standardInput
+        } else {
+            guard let file = FileHandle(forReadingAtPath: trace) else { throw CLIError("--trace: cannot read \(trace)") }
+            handle = file
+        }
+        var simulator = TraceSimulator(rules: config.rules)
+        var output = ""
+        output.reserveCapacity(1 << 16)
+        var number = 0
+        do {
+            for try await line in handle.bytes.lines {
+                number += 1
+                if let result = try simulator.run(line: line, number: number) {
+                    output += result
+                    output += "\n"
+                    if output.utf8.count >= 1 << 16 {
+                        FileHandle.standardOutput.write(Data(output.utf8))
+                        output.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+        } catch let error as TraceError {
+            FileHandle.standardOutput.write(Data(output.utf8))
+            throw CLIError("\(trace): \(error.description)")
+        }
+        FileHandle.standardOutput.write(Data(output.utf8))
+    }
+}

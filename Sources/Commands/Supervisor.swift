@@ -1,0 +1,94 @@
+import Config
+import Foundation
+import NodeServer
+import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The node processes `ratelimit up` started; it stops them by pid.
+final class Supervisor: @unchecked Sendable {
+    // @unchecked: `children` is written once in init; Process is thread-safe
+    // for the calls made here (isRunning, terminationStatus, pid).
+    struct Child {
+        var spec: NodeSpec
+        var process: Process
+    }
+
+    let children: [Child]
+
+    init(executable: String, config: String, environment: String, nodes: [NodeSpec]) throws {
+        var children: [Child] = []
+        for spec in nodes {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["node", "--config", config, "--env", environment, "--id", spec.id]
+            process.standardInput = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                for child in children { kill(child.process.processIdentifier, SIGTERM) }
+                throw CLIError("cannot start node \(spec.id): \(error.localizedDescription)")
+            }
+            children.append(Child(spec: spec, process: process))
+        }
+        self.children = children
+    }
+
+    /// Polls every node's /health until each answers 200 and sees all the
+    /// nodes as alive members.
+    func waitUntilFormed(within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        var waitingFor = Set(children.map(\.spec.id))
+        while !waitingFor.isEmpty {
+            for child in children where waitingFor.contains(child.spec.id) {
+                if !child.process.isRunning {
+                    throw CLIError("node \(child.spec.id) exited with status \(child.process.terminationStatus) while starting")
+                }
+                let health = try? await NodeClient.request(.GET, host: child.spec.host, port: child.spec.httpPort,
+                                                           path: "/health", timeout: .seconds(2))
+                if let health, health.status == 200, case .integer(let members)? = health.json?[member: "members"],
+                   members >= children.count {
+                    waitingFor.remove(child.spec.id)
+                }
+            }
+            guard ContinuousClock.now < deadline else {
+                throw CLIError("cluster did not form within \(limit): still waiting for \(waitingFor.sorted().joined(separator: ", "))")
+            }
+            if !waitingFor.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+        }
+    }
+
+    /// Returns nil on a signal, or the first child that exited by itself.
+    func waitForSignalOrExit(_ signals: UnixSignalsSequence) async -> (id: String, status: Int32)? {
+        await withTaskGroup(of: (id: String, status: Int32)?.self) { group in
+            group.addTask {
+                for await _ in signals { return nil }
+                return nil
+            }
+            group.addTask { [children] in
+                while !Task.isCancelled {
+                    for child in children where !child.process.isRunning {
+                        return (child.spec.id, child.process.terminationStatus)
+                    }
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// SIGTERM to each child, SIGKILL to any still running after 15 s.
+    func stopAll() async {
+        for child in children where child.process.isRunning { kill(child.process.processIdentifier, SIGTERM) }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while children.contains(where: { $0.process.isRunning }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        for child in children where child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) }
+        print("stopped \(children.count) nodes")
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Config
+import Foundation
+import NodeServer
+import PeerTransport
+import UnixSignals
+
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Start the environment's cluster on this machine: certificates if missing, every node as a child process.",
+        discussion: "Waits until every node sees all the others, prints their URLs, and stops them all on Ctrl-C or SIGTERM.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "How many of the topology's nodes to start (default: all).")
+    var nodes: Int?
+
+    @Option(name: .long, help: "Seconds to wait for the cluster to form.")
+    var timeout: Int = 60
+
+    func run() async throws {
+        let config = try options.load()
+        guard let topology = config.topology, !topology.nodes.isEmpty else {
+            throw CLIError("\(config.baseDirectory)/\(config.topologyFile) is missing or lists no nodes")
+        }
+        let count = nodes ?? topology.nodes.count
+        guard (1...topology.nodes.count).contains(count) else {
+            throw CLIError("--nodes: \(config.topologyFile) has \(topology.nodes.count) nodes, asked for \(count)")
+        }
+        let specs = Array(topology.nodes.prefix(count))
+        do {
+            let written = try ClusterCertificates.ensureCluster(
+                directory: topology.certsDir, environment: config.environment, nodes: topology.nodes.map(\.id))
+            if !written.isEmpty { print("made certificates in \(topology.certsDir)") }
+        } catch {
+            throw CLIError(error.message)
+        }
+
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let supervisor = try Supervisor(executable: Self.executablePath, config: options.config, environment: config.environment, nodes: specs)
+        do {
+            try await supervisor.waitUntilFormed(within: .seconds(timeout))
+        } catch {
+            await supervisor.stopAll()
+            throw error
+        }
+        print("cluster \(config.environment) is up: \(specs.count) nodes")
+        for spec in specs { print("  \(spec.id)  http://\(spec.host):\(spec.httpPort)  (peer \(spec.host):\(spec.peerPort), data \(spec.dataDir))") }
+        let first = specs[0]
+        print("""
+
+            try:
+              curl -si -X POST http://\(first.host):\(first.httpPort)/v1/check -H 'content-type: application/json' -d '{"key": "user:42", "rule": "API"}'
+              ratelimit members
+
+            Ctrl-C stops every node.
+            """)
+        let exited = await supervisor.waitForSignalOrExit(signals)
+        if let exited { printError("node \(exited.id) exited with status \(exited.status); stopping the cluster") }
+        await supervisor.stopAll()
+        if exited != nil { throw ExitCode.failure }
+    }
+
+    /// This binary, which runs each node as `ratelimit node`.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
