@@ -1,0 +1,98 @@
+import Foundation
+import NodeServer
+import Testing
+
+@Suite("Three nodes on loopback: membership, placement, forwarding, failures", .serialized)
+struct ClusterTests {
+    static func startedCluster() async throws -> TestCluster {
+        let cluster = try TestCluster(nodeCount: 3)
+        try await cluster.makeCertificates()
+        try cluster.startAll()
+        for node in cluster.nodes { try await cluster.waitHealthy(node.id) }
+        try await cluster.waitForMembership(["n1", "n2", "n3"], on: ["n1", "n2", "n3"])
+        return cluster
+    }
+
+    @Test("every node sees three alive members, and a key gets one owner's decisions through any node")
+    func formsAndForwards() async throws {
+        let cluster = try await Self.startedCluster()
+        for node in ["n1", "n2", "n3"] {
+            let health = try await cluster.get(node, path: "/health")
+            #expect(health.json?[member: "members"]?.int == 3)
+        }
+        // Nine hits on one key, three through each node: exactly the limit of 7 is admitted.
+        for index in 0..<20 {
+            let key = "shared:\(index)"
+            var allowed = 0
+            var owners = Set<String>()
+            for round in 0..<9 {
+                let response = try await cluster.check(["n1", "n2", "n3"][round % 3], key: key, rule: "EXACT")
+                #expect(response.status == 200, "\(response.text)")
+                if response.json?[member: "allowed"]?.bool == true { allowed += 1 }
+                owners.insert(response.json?[member: "node"]?.string ?? "?")
+            }
+            #expect(allowed == 7, "key \(key)")
+            #expect(owners.count == 1, "key \(key) answered by \(owners)")
+            let placed = try await cluster.owner(of: key, rule: "EXACT", seenBy: "n2")
+            #expect(owners == [placed])
+        }
+        // A batch mixing owners comes back in order.
+        let checks = (0..<30).map { "{\"key\":\"batch:\($0)\",\"rule\":\"EXACT\",\"hits\":\($0 % 2 == 0 ? 7 : 8)}" }
+        let batch = try await cluster.post("n1", path: "/v1/check/batch", body: "{\"checks\":[\(checks.joined(separator: ","))]}")
+        let results = try #require(batch.json?[member: "results"]?.array)
+        #expect(results.count == 30)
+        #expect(results.enumerated().allSatisfy { $0.element[member: "allowed"]?.bool == ($0.offset % 2 == 0) })
+        #expect(Set(results.compactMap { $0[member: "node"]?.string }).count == 3)
+        await cluster.stopAll()
+    }
+
+    @Test("kill -9: survivors declare the node dead, its keys move; restarted, it rejoins with a higher incarnation")
+    func killAndRestart() async throws {
+        let cluster = try await Self.startedCluster()
+        let before = try await cluster.members(seenBy: "n1").first { $0.id == "n3" }!
+        var keyOfN3: String?
+        for index in 0..<200 where keyOfN3 == nil {
+            if try await cluster.owner(of: "move:\(index)", rule: "EXACT", seenBy: "n1") == "n3" { keyOfN3 = "move:\(index)" }
+        }
+        let key = try #require(keyOfN3)
+
+        await cluster.processes["n3"]!.kill9()
+        let took = try await cluster.eventually(within: .seconds(20), "n3 dead on n1 and n2") {
+            let a = await cluster.status(of: "n3", seenBy: "n1")
+            let b = await cluster.status(of: "n3", seenBy: "n2")
+            return a == "dead" && b == "dead"
+        }
+        print("kill -9 detected by both survivors in \(took)")
+        let moved = try await cluster.check("n1", key: key, rule: "EXACT")
+        #expect(moved.status == 200)
+        let newOwner = moved.json?[member: "node"]?.string
+        #expect(newOwner == "n1" || newOwner == "n2")
+
+        try cluster.start("n3")
+        try await cluster.waitHealthy("n3")
+        try await cluster.waitForMembership(["n1", "n2", "n3"], on: ["n1", "n2", "n3"])
+        let after = try await cluster.members(seenBy: "n1").first { $0.id == "n3" }!
+        #expect(after.incarnation > before.incarnation)
+        await cluster.stopAll()
+    }
+
+    @Test("SIGSTOP: the node is suspected, then dead; SIGCONT: it refutes and is alive again")
+    func stopAndContinue() async throws {
+        let cluster = try await Self.startedCluster()
+        let process = cluster.processes["n2"]!
+        process.signal(SIGSTOP)
+        var sawSuspect = false
+        try await cluster.eventually(within: .seconds(20), "n2 dead on n1", poll: .milliseconds(50)) {
+            let status = await cluster.status(of: "n2", seenBy: "n1")
+            if status == "suspect" { sawSuspect = true }
+            return status == "dead"
+        }
+        #expect(sawSuspect, "n2 went through suspect before dead")
+        let dead = try await cluster.members(seenBy: "n1").first { $0.id == "n2" }!
+        process.signal(SIGCONT)
+        try await cluster.waitForMembership(["n1", "n2", "n3"], on: ["n1", "n3"])
+        let revived = try await cluster.members(seenBy: "n1").first { $0.id == "n2" }!
+        #expect(revived.incarnation > dead.incarnation)
+        await cluster.stopAll()
+    }
+}
