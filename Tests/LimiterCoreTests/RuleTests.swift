@@ -66,3 +66,45 @@ struct RuleTests {
         }
     }
 }
+
+@Suite("hand-built states")
+struct HandBuiltStateTests {
+    @Test("a sliding log built from unordered entries is sorted and merged per millisecond")
+    func logNormalizes() {
+        let log = SlidingLogState(entries: [.init(at: 5, hits: 1), .init(at: 1, hits: 1), .init(at: 5, hits: 2), .init(at: 3, hits: 0)])
+        #expect(Array(log.entries) == [.init(at: 1, hits: 1), .init(at: 5, hits: 3)])
+        #expect(log.total == 4)
+    }
+
+    @Test("extreme hand-built states are clamped so every algorithm decides without trapping")
+    func extremeStates() {
+        let states: [CounterState] = [
+            .fixedWindow(FixedWindowState(windowStart: .max, count: .max)),
+            .fixedWindow(FixedWindowState(windowStart: .min, count: -1)),
+            .slidingWindow(SlidingWindowState(windowStart: .max, current: .max, previous: .max)),
+            .slidingLog(SlidingLogState(entries: [.init(at: .min, hits: .max), .init(at: .max, hits: .max)])),
+            .tokenBucket(TokenBucketState(tokensScaled: .min, scale: 0, updatedAt: .max)),
+            .tokenBucket(TokenBucketState(tokensScaled: .max, scale: .max, updatedAt: .min)),
+            .gcra(GCRAState(tatScaled: .max, scale: 0)),
+            .gcra(GCRAState(tatScaled: .min, scale: .max)),
+        ]
+        for state in states {
+            let rules = [
+                Rule(name: "r", limit: 5, periodSeconds: 7, algorithm: state.algorithm, burst: 9),
+                Rule(name: "r", limit: Int(Int32.max), periodSeconds: 3_153_600_000, algorithm: state.algorithm, burst: 1),
+                Rule(name: "r", limit: 1, periodSeconds: 3_153_600_000, algorithm: state.algorithm, burst: Int(Int32.max)),
+            ]
+            for rule in rules {
+                for now in [Int64.min, 0, Int64.max] {
+                    for hits in [0, 1, Int(Int32.max)] {
+                        var copy: CounterState? = state
+                        _ = rule.decide(&copy, hits: hits, now: now)
+                        rule.record(&copy, hits: hits, at: now)
+                        _ = rule.decide(&copy, hits: hits, now: now)
+                        _ = rule.isFullyAvailable(copy, now: now)
+                    }
+                }
+            }
+        }
+    }
+}

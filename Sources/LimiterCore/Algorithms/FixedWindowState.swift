@@ -6,9 +6,10 @@ public struct FixedWindowState: Sendable, Hashable {
     /// Hits admitted in that window.
     public internal(set) var count: Int
 
+    /// Values out of range (times beyond ±2^61 ms, negative counts) are clamped into it.
     public init(windowStart: Int64, count: Int) {
-        self.windowStart = windowStart
-        self.count = count
+        self.windowStart = LimitParameters.clampStateTime(windowStart)
+        self.count = max(count, 0)
     }
 }
 

@@ -17,8 +17,12 @@ public struct GCRAState: Sendable, Hashable {
     /// stays inside 128 bits.
     static let tatBoundMs: Int128 = 1 << 61
 
+    /// Values out of range (a scale outside the valid limits, a TAT beyond ±2^61 ms) are
+    /// clamped into it.
     public init(tatScaled: Int128, scale: Int64) {
-        self.tatScaled = tatScaled
+        let scale = scale.clamped(to: 1...Int64(Rule.limitRange.upperBound))
+        let bound = Self.tatBoundMs * Int128(scale)
+        self.tatScaled = tatScaled.clamped(to: -bound...bound)
         self.scale = scale
     }
 }

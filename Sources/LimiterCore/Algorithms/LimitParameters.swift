@@ -13,6 +13,14 @@ struct LimitParameters: Sendable {
 
     /// Times are clamped to ±2^60 ms (36 million years) so window ends never overflow.
     static let timeBound: Int64 = 1 << 60
+    /// Times stored in a state stay within ±2^61 ms: inputs are clamped to ±2^60, and public
+    /// state initializers clamp to this bound, so a hand-built state cannot make sums overflow.
+    static let stateTimeBound: Int64 = 1 << 61
+
+    @inline(__always)
+    static func clampStateTime(_ t: Int64) -> Int64 {
+        t.clamped(to: -stateTimeBound...stateTimeBound)
+    }
 
     init(_ rule: Rule) {
         limit = Int64(rule.limit.clamped(to: Rule.limitRange))

@@ -27,12 +27,32 @@ public struct SlidingLogState: Sendable {
     /// next hit is recorded, so a read must still skip expired ones.
     public var entries: ArraySlice<Entry> { storage[head...] }
 
-    /// - Precondition: `entries` ascending by `at` with distinct times and positive hits
-    ///   (the snapshot decoder checks this before calling).
+    /// Builds a log from entries in any order: times are clamped to ±2^61 ms, sorted, and
+    /// merged per millisecond; entries without positive hits are dropped.
     public init(entries: [Entry]) {
-        storage = entries
+        var normalized: [Entry] = []
+        normalized.reserveCapacity(entries.count)
+        var ordered = true
+        for entry in entries where entry.hits > 0 {
+            let at = LimitParameters.clampStateTime(entry.at)
+            if let last = normalized.last, last.at >= at { ordered = false }
+            normalized.append(Entry(at: at, hits: entry.hits))
+        }
+        if !ordered {
+            normalized.sort { $0.at < $1.at }
+            var merged: [Entry] = []
+            for entry in normalized {
+                if let last = merged.indices.last, merged[last].at == entry.at {
+                    merged[last].hits = merged[last].hits.saturatingAdd(entry.hits)
+                } else {
+                    merged.append(entry)
+                }
+            }
+            normalized = merged
+        }
+        storage = normalized
         head = 0
-        total = entries.reduce(0) { $0.saturatingAdd($1.hits) }
+        total = normalized.reduce(0) { $0.saturatingAdd($1.hits) }
     }
 
     /// Admitted hits at times `s` with `s > t - W` (the in-window sum) and how many live

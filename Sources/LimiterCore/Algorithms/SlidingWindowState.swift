@@ -12,10 +12,11 @@ public struct SlidingWindowState: Sendable, Hashable {
     /// Hits admitted in the window before it.
     public internal(set) var previous: Int
 
+    /// Values out of range (times beyond ±2^61 ms, negative counts) are clamped into it.
     public init(windowStart: Int64, current: Int, previous: Int) {
-        self.windowStart = windowStart
-        self.current = current
-        self.previous = previous
+        self.windowStart = LimitParameters.clampStateTime(windowStart)
+        self.current = max(current, 0)
+        self.previous = max(previous, 0)
     }
 }
 

@@ -17,10 +17,12 @@ public struct TokenBucketState: Sendable, Hashable {
     /// (`tokens * W`) stays inside 128 bits.
     static let tokenBound: Int128 = 1 << 84
 
+    /// Values out of range (tokens beyond ±2^84, a scale outside the valid periods, times
+    /// beyond ±2^61 ms) are clamped into it.
     public init(tokensScaled: Int128, scale: Int64, updatedAt: Int64) {
-        self.tokensScaled = tokensScaled
-        self.scale = scale
-        self.updatedAt = updatedAt
+        self.tokensScaled = tokensScaled.clamped(to: -Self.tokenBound...Self.tokenBound)
+        self.scale = scale.clamped(to: 1000...(Int64(Rule.periodSecondsRange.upperBound) * 1000))
+        self.updatedAt = LimitParameters.clampStateTime(updatedAt)
     }
 }
 
@@ -63,16 +65,16 @@ extension TokenBucketState: AlgorithmState {
             record(&state, hits: n, at: now, p)
         }
         let tokensAfter = fits ? tokens - needed : tokens
-        let lag = t - now  // > 0 only when `now` was before `updatedAt`
+        let lag = Int128(t - now)  // > 0 only when `now` was before `updatedAt`
         let resetMs = tokensAfter >= capacity
-            ? 0 : lag + Int64(saturating: ceilDiv(capacity - tokensAfter, rate))
+            ? 0 : Int64(saturating: lag + ceilDiv(capacity - tokensAfter, rate))
         let retryAfterMs: Int64
         if fits {
             retryAfterMs = 0
         } else if n > Int(p.burst) {
             retryAfterMs = max(resetMs, p.period)
         } else {
-            retryAfterMs = lag + Int64(saturating: ceilDiv(needed - tokens, rate))
+            retryAfterMs = Int64(saturating: lag + ceilDiv(needed - tokens, rate))
         }
         return Decision(
             allowed: fits, limit: Int(p.limit),

@@ -24,7 +24,7 @@ extension LimiterTable {
     }
 
     /// Times in a valid state stay within ±2^61 ms (inputs are clamped to ±2^60).
-    static let timeBound: Int64 = 1 << 61
+    static let timeBound = LimitParameters.stateTimeBound
 
     public func encodeSnapshot() -> [UInt8] {
         var writer = ByteWriter()
@@ -168,7 +168,7 @@ extension LimiterTable {
             let scale = try reader.count("token_bucket scale", atMost: Int(Rule.periodSecondsRange.upperBound) * 1000)
             let tokens = try reader.signed128("token_bucket tokens")
             let updatedAt = try time(&reader, "token_bucket updated_at")
-            guard scale >= 1, (-TokenBucketState.tokenBound...TokenBucketState.tokenBound).contains(tokens) else {
+            guard scale >= 1000, (-TokenBucketState.tokenBound...TokenBucketState.tokenBound).contains(tokens) else {
                 throw reader.fail(.invalidValue, "token_bucket scale \(scale) or tokens \(tokens) out of range")
             }
             return .tokenBucket(TokenBucketState(tokensScaled: tokens, scale: Int64(scale), updatedAt: updatedAt))
