@@ -22,7 +22,10 @@ extension EventLog {
                     at_ms INTEGER NOT NULL,
                     hits INTEGER NOT NULL
                 );
-                CREATE INDEX events_by_key ON events (key_id);
+                -- No index on key_id: keys are spread over the whole index,
+                -- so each append transaction would dirty (and write to the
+                -- WAL) one index page per distinct key, dividing the append
+                -- rate by ten. Per-key queries are rare (CLI, admin) and scan.
                 -- The high-water mark of seq. Kept apart from events so that
                 -- compaction, which deletes old events, never lets SQLite hand
                 -- out a seq twice.

@@ -55,6 +55,7 @@ public final class EventLog: Sendable {
         let synchronous = durability.pragmaValue
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
 
         let pool: DatabasePool

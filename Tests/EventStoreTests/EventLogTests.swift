@@ -1,0 +1,162 @@
+import EventStore
+import Foundation
+import Testing
+
+@Suite("EventLog: appending, replaying and querying a SQLite file")
+struct EventLogTests {
+    @Test("appended events replay in seq order with consecutive sequence numbers")
+    func appendReplayRoundTrip() throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+
+        let first = try log.append([hit("a", at: 10), hit("b", at: 11, hits: 3)])
+        let second = try log.append([hit("a", rule: "Other", at: 12), hit("c", namespace: "2002", at: 13)])
+
+        #expect(first == 2)
+        #expect(second == 4)
+        #expect(try log.lastSeq() == 4)
+        #expect(try log.eventCount() == 4)
+        let replayed = try log.allEvents()
+        #expect(replayed == [
+            HitEvent(seq: 1, namespace: "1001", key: "a", rule: "API", atMs: 10, hits: 1),
+            HitEvent(seq: 2, namespace: "1001", key: "b", rule: "API", atMs: 11, hits: 3),
+            HitEvent(seq: 3, namespace: "1001", key: "a", rule: "Other", atMs: 12, hits: 1),
+            HitEvent(seq: 4, namespace: "2002", key: "c", rule: "API", atMs: 13, hits: 1),
+        ])
+        #expect(try log.allEvents(after: 2).map(\.seq) == [3, 4])
+        #expect(try log.allEvents(after: 4).isEmpty)
+    }
+
+    @Test("the journal is WAL, so another connection reads while this one writes")
+    func walMode() throws {
+        let dir = try TempDirectory()
+        let path = dir.file("events.sqlite")
+        _ = try EventLog(path: path)
+        // The WAL mode is persistent in the file header: bytes 18 and 19 are 2.
+        let header = try #require(FileManager.default.contents(atPath: path))
+        #expect(header.count >= 20)
+        #expect(header[18] == 2 && header[19] == 2)
+    }
+
+    @Test("appending nothing writes nothing and returns the last seq")
+    func emptyAppend() throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        #expect(try log.append([]) == 0)
+        try log.append([hit("a", at: 1)])
+        #expect(try log.append([]) == 1)
+        #expect(try log.eventCount() == 1)
+    }
+
+    @Test("a known key is stored once, however many events it has")
+    func keysAreInterned() throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        try log.append((0..<100).map { hit("k\($0 % 3)", at: Int64($0)) })
+        try log.append([hit("k0", at: 200), hit("k0", namespace: "other", at: 201)])
+        #expect(try log.keyCount() == 4)
+        #expect(try log.eventCount() == 102)
+    }
+
+    @Test("events(key:) returns only that key's events, optionally in one namespace")
+    func eventsOfKey() throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        try log.append([
+            hit("user:1", at: 1),
+            hit("user:2", at: 2),
+            hit("user:1", namespace: "2002", at: 3),
+            hit("user:1", rule: "Login", at: 4, hits: 2),
+            hit("user:10", at: 5),
+        ])
+
+        #expect(try log.events(key: "user:1").map(\.seq) == [1, 3, 4])
+        #expect(try log.events(namespace: "1001", key: "user:1").map(\.seq) == [1, 4])
+        #expect(try log.events(namespace: "2002", key: "user:1").map(\.rule) == ["API"])
+        #expect(try log.events(key: "user:1").last?.hits == 2)
+        #expect(try log.events(key: "nobody").isEmpty)
+    }
+
+    @Test("replayRaw hands out every key once, then integer events naming them")
+    func rawReplay() throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        try log.append([hit("a", at: 1), hit("b", at: 2), hit("a", at: 3, hits: 5)])
+
+        var keys: [Int64: EventKey] = [:]
+        var events: [RawHitEvent] = []
+        try log.replayRaw(after: 1, keys: { keys[$0] = $1 }, events: { events.append($0) })
+
+        #expect(keys.count == 2)
+        #expect(events.map(\.seq) == [2, 3])
+        #expect(events.map { keys[$0.keyID]?.key } == ["b", "a"])
+        #expect(events.last?.hits == 5)
+    }
+
+    @Test("an error thrown while replaying stops the replay and reaches the caller unchanged")
+    func replayBodyError() throws {
+        struct Stop: Error, Equatable {}
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        try log.append((1...10).map { hit("a", at: $0) })
+
+        var seen = 0
+        #expect(throws: Stop()) {
+            try log.replay(after: 0) { event in
+                seen += 1
+                if event.seq == 3 { throw Stop() }
+            }
+        }
+        #expect(seen == 3)
+    }
+
+    @Test("reopening the file keeps events, keys, snapshots and classes")
+    func reopenKeepsEverything() throws {
+        let dir = try TempDirectory()
+        let path = dir.file("node/events.sqlite")
+        do {
+            let log = try EventLog(path: path)
+            try log.append([hit("a", at: 1), hit("b", at: 2)])
+            try log.writeSnapshot(seq: 2, state: [1, 2, 3], at: 99)
+            try log.applyMigrations([ClassMigration(tag: "v1", newClasses: ["RateLimitDO"])], at: 5)
+            try log.append([hit("a", at: 3)])
+            try log.close()
+        }
+
+        let reopened = try EventLog(path: path, durability: .normal)
+        #expect(try reopened.lastSeq() == 3)
+        #expect(try reopened.allEvents().map(\.key) == ["a", "b", "a"])
+        #expect(try reopened.latestSnapshot() == Snapshot(seq: 2, takenAtMs: 99, state: [1, 2, 3]))
+        #expect(try reopened.classes() == ["RateLimitDO"])
+
+        // Known keys keep their ids after the restart; new seqs continue.
+        #expect(try reopened.append([hit("b", at: 4), hit("c", at: 5)]) == 5)
+        #expect(try reopened.keyCount() == 3)
+        #expect(try reopened.events(key: "b").map(\.seq) == [2, 4])
+    }
+
+    @Test("a file that is not SQLite is refused with store.not_a_database naming the path")
+    func corruptFile() throws {
+        let dir = try TempDirectory()
+        let path = dir.file("events.sqlite")
+        let garbage = Data(String(repeating: "this is not a database. ", count: 200).utf8)
+        #expect(FileManager.default.createFile(atPath: path, contents: garbage))
+
+        let error = #expect(throws: StoreError.self) { try EventLog(path: path) }
+        #expect(error?.code == .notADatabase)
+        #expect(error?.message.contains(path) == true)
+        #expect(error?.path == path)
+    }
+
+    @Test("a path that cannot be created is refused with store.cannot_open naming the path")
+    func unopenablePath() throws {
+        let dir = try TempDirectory()
+        let blocker = dir.file("file")
+        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
+        let path = blocker + "/events.sqlite"  // a directory that is a file
+
+        let error = #expect(throws: StoreError.self) { try EventLog(path: path) }
+        #expect(error?.code == .cannotOpen)
+        #expect(error?.message.contains(path) == true)
+    }
+}

@@ -1,0 +1,165 @@
+import Dispatch
+@testable import EventStore
+import Synchronization
+import Testing
+
+@Suite("GroupCommitter: one transaction per round, completions after commit")
+struct GroupCommitterTests {
+    @Test("a completion runs only when an independent connection can already read the event")
+    func completionAfterCommit() async throws {
+        let dir = try TempDirectory()
+        let path = dir.file("events.sqlite")
+        let log = try EventLog(path: path)
+        let committer = GroupCommitter(log: log)
+
+        let seenByOther: Result<[Int64], StoreError> = await withCheckedContinuation { continuation in
+            committer.submit([hit("gate", at: 1), hit("gate", at: 2)]) { result in
+                // Still inside the completion: a separate EventLog on the same
+                // file must already see the committed events.
+                continuation.resume(returning: Result { () throws(StoreError) in
+                    let lastSeq = try result.get()
+                    let other = try EventLog(path: path)
+                    defer { try? other.close() }
+                    return try other.events(key: "gate").map(\.seq) + [lastSeq]
+                })
+            }
+        }
+        #expect(try seenByOther.get() == [1, 2, 2])
+        await committer.close()
+    }
+
+    @Test("the async submit returns the seq of the submission's last event")
+    func asyncSubmit() async throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        let committer = GroupCommitter(log: log)
+
+        #expect(try await committer.submit([hit("a", at: 1)]) == 1)
+        #expect(try await committer.submit([hit("a", at: 2), hit("b", at: 3), hit("c", at: 4)]) == 4)
+        #expect(try await committer.flush() == 4)
+        #expect(committer.stats.eventsCommitted == 4)
+        await committer.close()
+    }
+
+    @Test("submissions queued during a commit share the next transaction")
+    func batchesQueuedSubmissions() throws {
+        let dir = try TempDirectory()
+        let path = dir.file("events.sqlite")
+        let log = try EventLog(path: path)
+        let committer = GroupCommitter(log: log)
+
+        // Given another connection holds the write lock, so the commit thread
+        // is stuck at BEGIN IMMEDIATE with whatever it took first.
+        let blocker = try EventLog(path: path)
+        let locked = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let blockerDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = try? blocker.writeTransaction("holding the write lock") { _ in
+                locked.signal()
+                release.wait()
+            }
+            blockerDone.signal()
+        }
+        locked.wait()
+
+        // When 100 callers submit one event each and the lock is released,
+        let seqs = Mutex<[Int64]>([])
+        let done = DispatchGroup()
+        for index in 0..<100 {
+            done.enter()
+            committer.submit([hit("k\(index)", at: Int64(index))]) { result in
+                if case .success(let seq) = result { seqs.withLock { $0.append(seq) } }
+                done.leave()
+            }
+        }
+        release.signal()
+        blockerDone.wait()
+        done.wait()
+
+        // Then at most two transactions carried them: the one stuck at the
+        // lock, and one with everything that queued behind it.
+        let stats = committer.stats
+        #expect(stats.submissions == 100)
+        #expect(stats.eventsCommitted == 100)
+        #expect(stats.batchesCommitted <= 2)
+        #expect(stats.largestBatch >= 50)
+        #expect(seqs.withLock { $0.sorted() } == Array(1...100))
+        committer.close()
+    }
+
+    @Test("many concurrent submitters get distinct, consecutive seqs in fewer transactions than submissions")
+    func concurrentSubmitters() async throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        let committer = GroupCommitter(log: log)
+
+        let results = try await withThrowingTaskGroup(of: (String, Int64).self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var last: (String, Int64) = ("", 0)
+                    for round in 0..<25 {
+                        let key = "w\(worker)-r\(round)"
+                        last = (key, try await committer.submit([hit(key, at: 1), hit(key, at: 2)]))
+                    }
+                    return last
+                }
+            }
+            return try await group.reduce(into: [(String, Int64)]()) { $0.append($1) }
+        }
+
+        #expect(try log.eventCount() == 400)
+        #expect(try log.lastSeq() == 400)
+        for (key, lastSeq) in results {
+            // A submission's events are consecutive and end at its seq.
+            #expect(try log.events(key: key).map(\.seq) == [lastSeq - 1, lastSeq])
+        }
+        let stats = committer.stats
+        #expect(stats.submissions == 200)
+        #expect(stats.eventsCommitted == 400)
+        #expect(stats.batchesCommitted <= stats.submissions)
+        await committer.close()
+    }
+
+    @Test("close commits everything already submitted, then refuses new submissions")
+    func closeDrains() throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        let committer = GroupCommitter(log: log)
+
+        let completed = Mutex(0)
+        for index in 0..<50 {
+            committer.submit([hit("k", at: Int64(index))]) { result in
+                if case .success = result { completed.withLock { $0 += 1 } }
+            }
+        }
+        committer.close()
+
+        #expect(completed.withLock { $0 } == 50)
+        #expect(try log.eventCount() == 50)
+
+        let late = Mutex<Result<Int64, StoreError>?>(nil)
+        committer.submit([hit("k", at: 99)]) { result in late.withLock { $0 = result } }
+        let error = #expect(throws: StoreError.self) { try late.withLock { $0 }?.get() }
+        #expect(error?.code == .closed)
+        #expect(error?.message.contains(log.path) == true)
+        #expect(try log.eventCount() == 50)
+        committer.close()  // closing twice returns at once
+    }
+
+    @Test("a failed transaction fails its submissions with the store error and the committer keeps running")
+    func failureReachesEverySubmission() async throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        let committer = GroupCommitter(log: log)
+        #expect(try await committer.submit([hit("a", at: 1)]) == 1)
+
+        try log.close()
+        let error = await #expect(throws: StoreError.self) { try await committer.submit([hit("a", at: 2)]) }
+        #expect(error?.message.contains(log.path) == true)
+        #expect(committer.stats.batchesFailed == 1)
+        let flushError = await #expect(throws: StoreError.self) { try await committer.flush() }
+        #expect(flushError?.path == log.path)
+        await committer.close()
+    }
+}
