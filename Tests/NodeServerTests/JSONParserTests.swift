@@ -1,0 +1,61 @@
+import NodeServer
+import Testing
+
+@Suite("JSON parser of the check path")
+struct JSONParserTests {
+    @Test("parses every JSON type, escapes and surrogate pairs")
+    func parsesValues() throws {
+        let value = try JSONParser.parse(#"{"a": [1, -2, 3.5, 1e3, true, false, null], "s": "x\"\\\/\b\f\n\r\tq\u00e9\ud83d\ude00"}"#)
+        #expect(value[member: "a"] == .array([.integer(1), .integer(-2), .double(3.5), .double(1000), .bool(true), .bool(false), .null]))
+        #expect(value[member: "s"] == .string("x\"\\/\u{8}\u{c}\n\r\tqé😀"))
+    }
+
+    @Test("integers beyond Int64 become doubles, not traps")
+    func hugeIntegers() throws {
+        #expect(try JSONParser.parse("9223372036854775807") == .integer(.max))
+        #expect(try JSONParser.parse("92233720368547758070") == .double(92233720368547758070))
+    }
+
+    @Test("rejects malformed input with a position", arguments: [
+        "", "{", "{\"a\" 1}", "[1,]", "01", "1.", "-", "\"abc", "\"\\x\"", "tru", "{\"a\":1}x", "\"\u{01}\"",
+        "\"\\ud800\"", "[" + String(repeating: "[", count: 100) + String(repeating: "]", count: 101),
+    ])
+    func rejectsMalformed(_ text: String) {
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(text) }
+    }
+
+    @Test("random bytes never crash the parser")
+    func randomBytes() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let alphabet = Array("{}[],:\"\\0123456789.eE+-truefalsnul \u{0}\u{ff}".utf8)
+        for _ in 0..<5000 {
+            let bytes = (0..<Int(next() % 64)).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] }
+            _ = try? JSONParser.parse(bytes)
+        }
+    }
+
+    @Test("the writer escapes what the parser reads back")
+    func writerRoundTrip() throws {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("k", "a\"b\\c\n\u{1}é")
+        writer.field("n", Int64(-5))
+        writer.key("list")
+        writer.beginArray()
+        writer.value(true)
+        writer.null()
+        writer.endArray()
+        writer.endObject()
+        let parsed = try JSONParser.parse(writer.bytes)
+        #expect(parsed[member: "k"] == .string("a\"b\\c\n\u{1}é"))
+        #expect(parsed[member: "n"] == .integer(-5))
+        #expect(parsed[member: "list"] == .array([.bool(true), .null]))
+    }
+}

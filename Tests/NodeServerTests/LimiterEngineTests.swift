@@ -1,0 +1,97 @@
+import EventStore
+import Foundation
+import LimiterCore
+import NodeServer
+import Testing
+
+@Suite("The engine: decisions, the output gate, rebuild from snapshot and log")
+struct LimiterEngineTests {
+    static let rules: [String: Rule] = {
+        var rules: [String: Rule] = [:]
+        for (name, algorithm, limit, period, burst) in [
+            ("FW", Algorithm.fixedWindow, 5, 10, 5), ("SW", .slidingWindow, 5, 10, 5), ("SL", .slidingLog, 5, 10, 5),
+            ("TB", .tokenBucket, 5, 10, 3), ("GC", .gcra, 5, 10, 3),
+        ] {
+            rules[name] = Rule(name: name, namespaceID: "ns-\(name)", limit: limit, periodSeconds: period, algorithm: algorithm, burst: burst)
+        }
+        return rules
+    }()
+
+    func temporaryLog() throws -> (EventLog, String) {
+        let directory = NSTemporaryDirectory() + "engine-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/events.sqlite"
+        return (try EventLog(path: path, durability: .normal), path)
+    }
+
+    /// Runs one check to completion, waiting for its commit when it admitted hits.
+    func check(_ engine: LimiterEngine, _ request: CheckRequest) async throws -> CheckResult {
+        let result: Result<[CheckResult], APIProblem> = await withCheckedContinuation { continuation in
+            let outcome = engine.check([request]) { continuation.resume(returning: $0) }
+            if case .done(let result) = outcome { continuation.resume(returning: result) }
+        }
+        return try result.get()[0]
+    }
+
+    @Test("an admitted hit is answered only once a second reader of the file can see its event")
+    func outputGate() async throws {
+        let (log, path) = try temporaryLog()
+        let engine = try LimiterEngine(nodeID: "n1", ruleSet: RuleSet(rules: Self.rules), log: log, clock: ManualClock())
+        let result = try await check(engine, CheckRequest(key: "k", rule: "SL", hits: 2))
+        #expect(result.decision.allowed)
+        let reader = try EventLog(path: path, durability: .normal)
+        let events = try reader.events(key: "k")
+        #expect(events.count == 1)
+        #expect(events.first?.hits == 2)
+        #expect(events.first?.namespace == "ns-SL")
+        try engine.close()
+    }
+
+    @Test("denials and reads log nothing")
+    func denialsLogNothing() async throws {
+        let (log, _) = try temporaryLog()
+        let engine = try LimiterEngine(nodeID: "n1", ruleSet: RuleSet(rules: Self.rules), log: log, clock: ManualClock())
+        for _ in 0..<8 { _ = try await check(engine, CheckRequest(key: "k", rule: "FW")) }
+        _ = try await check(engine, CheckRequest(key: "k", rule: "FW", hits: 0))
+        try engine.close()
+        #expect(try log.events(key: "k").count == 5)
+    }
+
+    @Test("the engine decides exactly as the offline simulator on the same trace, and a rebuilt engine continues identically")
+    func agreesWithSimulatorAndRebuilds() async throws {
+        var seed: UInt64 = 42
+        func next() -> UInt64 {
+            seed &+= 0x9E37_79B9_7F4A_7C15
+            var z = seed
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let (log, path) = try temporaryLog()
+        let clock = ManualClock(1_700_000_000_000)
+        var engine = try LimiterEngine(nodeID: "n1", ruleSet: RuleSet(rules: Self.rules), log: log, clock: clock)
+        var simulator = TraceSimulator(rules: Self.rules)
+        let names = Self.rules.keys.sorted()
+        var t: Int64 = 1_700_000_000_000
+        for step in 0..<600 {
+            t += Int64(next() % 900)
+            clock.set(t)
+            let rule = names[Int(next() % UInt64(names.count))]
+            let key = "k\(next() % 4)"
+            let hits = Int(next() % 4)
+            let line = "{\"t\":\(t),\"key\":\"\(key)\",\"rule\":\"\(rule)\",\"hits\":\(hits)}"
+            let expected = try #require(try JSONParser.parse(try #require(try simulator.run(line: line))))
+            let result = try await check(engine, CheckRequest(key: key, rule: rule, hits: hits))
+            #expect(expected[member: "allowed"] == .bool(result.decision.allowed), "step \(step): \(line)")
+            #expect(expected[member: "remaining"] == .integer(Int64(result.decision.remaining)), "step \(step): \(line)")
+            if step == 200 { try engine.snapshot() }
+            if step == 300 || step == 450 {
+                // Restart: rebuild from the latest snapshot plus the log tail.
+                try engine.close()
+                engine = try LimiterEngine(nodeID: "n1", ruleSet: RuleSet(rules: Self.rules),
+                                           log: try EventLog(path: path, durability: .normal), clock: clock)
+            }
+        }
+        try engine.close()
+    }
+}
