@@ -102,6 +102,14 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The value of a one-column `PRAGMA` as text, read on a reader
+    /// connection (diagnostics and tests).
+    func pragma(_ name: String) throws(StoreError) -> String? {
+        try read("reading PRAGMA \(name)") { db in
+            try String.fetchOne(db, sql: "SELECT CAST(\(name) AS TEXT) FROM pragma_\(name)")
+        }
+    }
+
     /// Runs a read in a WAL snapshot, translating errors to ``StoreError``.
     func read<T>(_ action: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         try StoreError.typed(path: path, doing: action) {

@@ -1,4 +1,4 @@
-import EventStore
+@testable import EventStore
 import Foundation
 import Testing
 
@@ -27,15 +27,20 @@ struct EventLogTests {
         #expect(try log.allEvents(after: 4).isEmpty)
     }
 
-    @Test("the journal is WAL, so another connection reads while this one writes")
-    func walMode() throws {
+    @Test("the file is in WAL mode and durability sets PRAGMA synchronous")
+    func walModeAndDurability() throws {
         let dir = try TempDirectory()
         let path = dir.file("events.sqlite")
-        _ = try EventLog(path: path)
-        // The WAL mode is persistent in the file header: bytes 18 and 19 are 2.
+        let full = try EventLog(path: path)
+        // WAL mode is persistent in the file header: bytes 18 and 19 are 2.
         let header = try #require(FileManager.default.contents(atPath: path))
         #expect(header.count >= 20)
         #expect(header[18] == 2 && header[19] == 2)
+        #expect(try full.pragma("synchronous") == "2")  // FULL
+
+        let normal = try EventLog(path: path, durability: .normal)
+        #expect(try normal.pragma("synchronous") == "1")  // NORMAL
+        #expect(try normal.pragma("journal_mode") == "wal")
     }
 
     @Test("appending nothing writes nothing and returns the last seq")

@@ -41,6 +41,28 @@ struct GroupCommitterTests {
         await committer.close()
     }
 
+    @Test("an empty submission completes with the seq of the last event submitted before it")
+    func flushMarkerPosition() async throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        let committer = GroupCommitter(log: log)
+
+        let results = Mutex<[String: Int64]>([:])
+        let done = DispatchGroup()
+        for (name, events) in [("a", [hit("a", at: 1), hit("a", at: 2)]), ("marker", []), ("b", [hit("b", at: 3)])] {
+            done.enter()
+            committer.submit(events) { result in
+                results.withLock { $0[name] = try? result.get() }
+                done.leave()
+            }
+        }
+        await withCheckedContinuation { continuation in
+            done.notify(queue: .global()) { continuation.resume() }
+        }
+        #expect(results.withLock { $0 } == ["a": 2, "marker": 2, "b": 3])
+        await committer.close()
+    }
+
     @Test("submissions queued during a commit share the next transaction")
     func batchesQueuedSubmissions() throws {
         let dir = try TempDirectory()
