@@ -23,7 +23,8 @@ let package = Package(
     ],
     targets: [
         // Pure cores: no IO, no dependencies, time passed in.
-        .target(name: "LimiterCore"),
+        .target(name: "JSONCore"),
+        .target(name: "LimiterCore", dependencies: ["JSONCore"]),
         .target(name: "Placement"),
         .target(name: "Membership"),
 
@@ -51,7 +52,7 @@ let package = Package(
         .target(
             name: "NodeServer",
             dependencies: [
-                "LimiterCore", "Placement", "Membership", "Config", "EventStore", "PeerTransport",
+                "JSONCore", "LimiterCore", "Placement", "Membership", "Config", "EventStore", "PeerTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -64,7 +65,7 @@ let package = Package(
         .target(
             name: "Commands",
             dependencies: [
-                "NodeServer",
+                "NodeServer", "JSONCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
@@ -74,13 +75,14 @@ let package = Package(
             dependencies: ["Commands", .product(name: "Logging", package: "swift-log")]
         ),
 
+        .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
         .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport"]),
-        .testTarget(name: "NodeServerTests", dependencies: ["NodeServer"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["NodeServer"]),
+        .testTarget(name: "NodeServerTests", dependencies: ["NodeServer", "JSONCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["NodeServer", "JSONCore"]),
     ]
 )

@@ -1,3 +1,4 @@
+import JSONCore
 import LimiterCore
 import NodeServer
 import Testing

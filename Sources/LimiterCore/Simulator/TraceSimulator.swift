@@ -1,3 +1,5 @@
+import JSONCore
+
 /// Runs a trace of checks through the limiter with no network and no clock: the engine behind
 /// `ratelimit simulate --trace FILE` (DESIGN.md §5). Each input line's `t` is the check's
 /// `now`, so a trace is replayed identically on every machine.
@@ -53,30 +55,14 @@ public struct TraceSimulator: Sendable {
     }
 
     static func output(_ event: TraceEvent, _ decision: Decision) -> String {
-        var line = "{\"t\":\(event.t),\"key\":"
-        appendJSONString(event.key, to: &line)
-        line += ",\"rule\":"
-        appendJSONString(event.rule, to: &line)
-        line += ",\"allowed\":\(decision.allowed),\"remaining\":\(decision.remaining)}"
-        return line
-    }
-
-    /// RFC 8259 string escaping: quote, backslash and control characters.
-    static func appendJSONString(_ text: String, to output: inout String) {
-        output += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{00}"..<"\u{20}":
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        var writer = JSONWriter(capacity: 64 + event.key.utf8.count)
+        writer.beginObject()
+        writer.field("t", event.t)
+        writer.field("key", event.key)
+        writer.field("rule", event.rule)
+        writer.field("allowed", decision.allowed)
+        writer.field("remaining", decision.remaining)
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 }

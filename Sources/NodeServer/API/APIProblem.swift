@@ -1,3 +1,4 @@
+import JSONCore
 /// An RFC 9457 problem detail, sent as `application/problem+json`.
 ///
 /// Every client error names the offending field (`checks[3].hits`) so an

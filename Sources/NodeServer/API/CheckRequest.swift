@@ -1,3 +1,4 @@
+import JSONCore
 import LimiterCore
 
 /// One validated check: which counter, how many hits.

@@ -1,3 +1,4 @@
+import JSONCore
 import LimiterCore
 
 /// A decision as the HTTP API reports it (DESIGN §5).

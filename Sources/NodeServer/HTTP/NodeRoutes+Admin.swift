@@ -1,3 +1,4 @@
+import JSONCore
 import EventStore
 import NIOHTTP1
 

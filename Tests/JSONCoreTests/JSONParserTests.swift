@@ -1,4 +1,4 @@
-import NodeServer
+import JSONCore
 import Testing
 
 @Suite("JSON parser of the check path")
