@@ -39,16 +39,22 @@ extension EventLog {
             }
 
             let first = try Self.readLastSeq(db) + 1
-            let insert = try db.cachedStatement(
-                sql: "INSERT INTO events (seq, key_id, at_ms, hits) VALUES (?, ?, ?, ?)")
-            let statement = insert.sqliteStatement
-            var seq = first - 1
-            for index in events.indices {
-                seq += 1
-                sqlite3_bind_int64(statement, 1, seq)
-                sqlite3_bind_int64(statement, 2, ids[index])
-                sqlite3_bind_int64(statement, 3, events[index].atMs)
-                sqlite3_bind_int64(statement, 4, Int64(events[index].hits))
+            // Rows go in chunks of `rowsPerInsert` per statement execution,
+            // which saves SQLite's per-statement setup on every row.
+            let chunk = try db.cachedStatement(sql: Self.multiRowInsert).sqliteStatement
+            let single = try db.cachedStatement(sql: Self.singleRowInsert).sqliteStatement
+            var index = 0
+            while index < events.count {
+                let rows = events.count - index >= Self.rowsPerInsert ? Self.rowsPerInsert : 1
+                let statement = rows == 1 ? single : chunk
+                for row in 0..<rows {
+                    let column = Int32(row * 4)
+                    let position = index + row
+                    sqlite3_bind_int64(statement, column + 1, first + Int64(position))
+                    sqlite3_bind_int64(statement, column + 2, ids[position])
+                    sqlite3_bind_int64(statement, column + 3, events[position].atMs)
+                    sqlite3_bind_int64(statement, column + 4, Int64(events[position].hits))
+                }
                 let code = sqlite3_step(statement)
                 if code != SQLITE_DONE {
                     let message = db.lastErrorMessage
@@ -56,7 +62,9 @@ extension EventLog {
                     throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
                 }
                 sqlite3_reset(statement)
+                index += rows
             }
+            let seq = first + Int64(events.count) - 1
             try db.cachedStatement(sql: "UPDATE log_state SET last_seq = ? WHERE id = 1").execute(arguments: [seq])
             return (seq, newKeys)
         }
@@ -66,6 +74,11 @@ extension EventLog {
         }
         return lastSeq
     }
+
+    static let rowsPerInsert = 64
+    static let singleRowInsert = "INSERT INTO events (seq, key_id, at_ms, hits) VALUES (?, ?, ?, ?)"
+    static let multiRowInsert = "INSERT INTO events (seq, key_id, at_ms, hits) VALUES "
+        + Array(repeating: "(?, ?, ?, ?)", count: rowsPerInsert).joined(separator: ", ")
 
     static func readLastSeq(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM log_state WHERE id = 1")) ?? 0

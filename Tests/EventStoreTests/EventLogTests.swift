@@ -43,6 +43,27 @@ struct EventLogTests {
         #expect(try normal.pragma("journal_mode") == "wal")
     }
 
+    @Test("batches of every size around the multi-row insert chunk keep seqs and fields intact")
+    func chunkBoundaries() throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        var expected: [HitEvent] = []
+        var at: Int64 = 0
+        for size in [1, 63, 64, 65, 127, 128, 129, 500] {
+            let batch = (0..<size).map { index -> NewEvent in
+                at += 1
+                return hit("k\(index % 7)", at: at, hits: index % 5 + 1)
+            }
+            for event in batch {
+                expected.append(HitEvent(
+                    seq: Int64(expected.count + 1), namespace: event.namespace, key: event.key,
+                    rule: event.rule, atMs: event.atMs, hits: event.hits))
+            }
+            #expect(try log.append(batch) == Int64(expected.count))
+        }
+        #expect(try log.allEvents() == expected)
+    }
+
     @Test("appending nothing writes nothing and returns the last seq")
     func emptyAppend() throws {
         let dir = try TempDirectory()
