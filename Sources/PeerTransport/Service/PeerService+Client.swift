@@ -1,0 +1,78 @@
+import NIOCore
+
+extension PeerService {
+    /// Sends `payload` to `peer` and waits for its answer.
+    ///
+    /// Uses the one pooled connection to that peer, dialing it (TLS, identity check)
+    /// if there is none. `timeout` covers everything: dialing, sending and waiting.
+    ///
+    /// - Throws: ``PeerError`` with code `.timeout`, `.connectFailed`,
+    ///   `.handshakeFailed`, `.identityMismatch` (the peer is not `peer.id`),
+    ///   `.connectionClosed` (dropped with the request in flight: it may or may not
+    ///   have run), `.remote`, `.frameTooLarge`, `.shutdown` or `.cancelled`.
+    public func request(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration) async throws(PeerError) -> ByteBuffer {
+        try self.checkSize(payload, to: peer)
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        let channel = try await self.connection(to: peer, deadline: deadline)
+        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        self.submit(PeerCall(kind: .request(deadline: deadline), payload: payload, promise: promise), on: channel, to: peer)
+        return try await Self.value(of: promise)
+    }
+
+    /// Sends `payload` to `peer` without expecting an answer; returns once the frame
+    /// is handed to the connection (not when the peer has processed it).
+    public func send(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration = .seconds(5)) async throws(PeerError) {
+        try self.checkSize(payload, to: peer)
+        let channel = try await self.connection(to: peer, deadline: NIODeadline.now() + TimeAmount(timeout))
+        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        self.submit(PeerCall(kind: .oneway, payload: payload, promise: promise), on: channel, to: peer)
+        _ = try await Self.value(of: promise)
+    }
+
+    private func checkSize(_ payload: ByteBuffer, to peer: PeerAddress) throws(PeerError) {
+        let size = PeerFrame.headerSize + payload.readableBytes
+        guard size <= self.configuration.maxFrameSize else {
+            throw PeerError(
+                code: .frameTooLarge,
+                message: "a \(payload.readableBytes)-byte payload for \"\(peer.id)\" exceeds the \(self.configuration.maxFrameSize)-byte frame limit"
+            )
+        }
+    }
+
+    private func submit(_ call: PeerCall, on channel: any Channel, to peer: PeerAddress) {
+        // If the write never reaches PeerClientHandler (channel already closed), fail here;
+        // completing an already-completed promise is a no-op.
+        channel.writeAndFlush(call).whenFailure { error in
+            call.promise.fail(PeerError(code: .connectionClosed, message: "connection to \"\(peer.id)\" is closed: \(error)"))
+        }
+    }
+
+    /// The pooled connection, or a ``PeerError`` once `deadline` passes (the dial
+    /// itself goes on and is reused by later callers if it succeeds).
+    private func connection(to peer: PeerAddress, deadline: NIODeadline) async throws(PeerError) -> any Channel {
+        let shared = self.pool.connection(to: peer)
+        let bounded = shared.eventLoop.makePromise(of: (any Channel).self)
+        shared.cascade(to: bounded)
+        let timer = shared.eventLoop.scheduleTask(deadline: deadline) {
+            bounded.fail(PeerError(code: .timeout, message: "connecting to \"\(peer.id)\" at \(peer.host):\(peer.port) timed out"))
+        }
+        bounded.futureResult.whenComplete { _ in timer.cancel() }
+        return try await Self.value(of: bounded)
+    }
+
+    /// Awaits a promise, failing it if the calling task is cancelled, and maps any
+    /// error to a ``PeerError``.
+    private static func value<Value: Sendable>(of promise: EventLoopPromise<Value>) async throws(PeerError) -> Value {
+        do {
+            return try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                promise.fail(PeerError(code: .cancelled, message: "the calling task was cancelled"))
+            }
+        } catch let error as PeerError {
+            throw error
+        } catch {
+            throw PeerError(code: .connectionClosed, message: "\(error)")
+        }
+    }
+}

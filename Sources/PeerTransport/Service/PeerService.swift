@@ -1,0 +1,119 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Answers one request from a peer.
+///
+/// `from` is the authenticated node id of the sender (checked against its
+/// certificate). Return the response payload; for a oneway message the result is
+/// ignored, and a nil reply to a request is reported to the caller as a
+/// ``PeerError/Code/remote`` error.
+public typealias PeerRequestHandler = @Sendable (_ from: String, _ payload: ByteBuffer) async -> ByteBuffer?
+
+/// A node's peer endpoint: serves framed requests from other nodes over mutual
+/// TLS and sends its own requests to them over one pooled connection per peer.
+///
+/// `run()` serves until its task is cancelled (wrap it in a swift-service-lifecycle
+/// `Service`); ``request(to:payload:timeout:)`` and ``send(to:payload:timeout:)``
+/// work whether or not `run()` is active. Each inbound connection is one structured
+/// child task (`withThrowingDiscardingTaskGroup`), and each request on it runs
+/// concurrently, answered with its correlation id, so one slow request does not
+/// hold up the others (no head-of-line blocking within a connection).
+public final class PeerService: Sendable {
+    /// Limits and timeouts; every property has a working default.
+    public struct Configuration: Sendable, Hashable {
+        /// Largest frame (header + payload) accepted or sent: 4 MiB by default.
+        public var maxFrameSize: Int = PeerFrame.defaultMaxFrameSize
+        /// TCP connect timeout when dialing a peer.
+        public var connectTimeout: Duration = .seconds(5)
+        /// Time allowed for the TLS handshake plus hello exchange, both directions;
+        /// a connection that has not authenticated by then is closed.
+        public var helloTimeout: Duration = .seconds(5)
+
+        public init() {}
+    }
+
+    public let localID: String
+    public let environment: String
+    public let host: String
+    public let port: Int
+    public let configuration: Configuration
+
+    let tls: PeerTLS
+    let handler: PeerRequestHandler
+    let logger: Logger
+    let eventLoopGroup: any EventLoopGroup
+    let pool: PeerConnectionPool
+    let server = Mutex(ServerState.idle)
+
+    enum ServerState: Sendable {
+        case idle
+        case bound(ServerChannel)
+        case running(ServerChannel)
+        case stopped
+    }
+
+    typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<PeerFrame, PeerFrame>, Never>
+
+    /// - Parameters:
+    ///   - localID: this node's id; `tls` must hold this node's certificate.
+    ///   - host, port: where to listen (port 0 picks a free port, see ``boundPort``).
+    ///   - handler: answers requests from peers.
+    public init(
+        localID: String,
+        environment: String,
+        host: String,
+        port: Int,
+        tls: PeerTLS,
+        handler: @escaping PeerRequestHandler,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        configuration: Configuration = Configuration()
+    ) {
+        self.localID = localID
+        self.environment = environment
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.handler = handler
+        var logger = logger
+        logger[metadataKey: "node"] = "\(localID)"
+        self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
+        self.configuration = configuration
+        self.pool = PeerConnectionPool(group: eventLoopGroup, tls: tls, configuration: configuration, logger: logger)
+    }
+
+    /// The address the peer port is bound to, once ``bind()`` or ``run()`` has bound it.
+    public var localAddress: SocketAddress? {
+        self.server.withLock { state in
+            switch state {
+            case .bound(let channel), .running(let channel): return channel.channel.localAddress
+            case .idle, .stopped: return nil
+            }
+        }
+    }
+
+    /// The bound port (useful after binding port 0 in tests).
+    public var boundPort: Int? { self.localAddress?.port }
+
+    /// Stops serving (if serving) and closes every outgoing connection. Requests
+    /// made afterwards fail with ``PeerError/Code/shutdown``.
+    public func shutdown() async {
+        let channel = self.server.withLock { state -> ServerChannel? in
+            switch state {
+            case .bound(let channel), .running(let channel):
+                state = .stopped
+                return channel
+            case .idle, .stopped:
+                state = .stopped
+                return nil
+            }
+        }
+        // Closing the listening socket ends the accept loop in `run()`, which then
+        // cancels the connection tasks.
+        try? await channel?.channel.close()
+        await self.pool.shutdown()
+    }
+}

@@ -1,0 +1,196 @@
+import NIOCore
+import Synchronization
+import Testing
+@testable import PeerTransport
+
+@Suite("Peer service requests", .timeLimit(.minutes(1)))
+struct PeerServiceTests {
+    @Test("two nodes of the same CA exchange a request and its response, and the server learns who asked")
+    func requestResponse() async throws {
+        try await withTestCluster { cluster in
+            let server = try cluster.service("n2")
+            let client = try cluster.service("n1")
+            try await whileServing(server) { port in
+                let reply = try await client.request(to: .local("n2", port), payload: ByteBuffer(string: "ping"), timeout: .seconds(10))
+                #expect(String(buffer: reply) == "n1:ping")
+            }
+            await client.shutdown()
+        }
+    }
+
+    @Test("1,000 concurrent requests share one connection and each gets its own answer")
+    func concurrentRequestsOverOneConnection() async throws {
+        try await withTestCluster { cluster in
+            // Answers out of order on purpose: odd requests yield first.
+            let server = try cluster.service("n2") { from, payload in
+                let text = String(buffer: payload)
+                if (Int(text) ?? 0) % 2 == 1 { await Task.yield() }
+                return ByteBuffer(string: "\(from)#\(text)")
+            }
+            let client = try cluster.service("n1")
+            try await whileServing(server) { port in
+                let peer = PeerAddress.local("n2", port)
+                try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                    for index in 0..<1000 {
+                        group.addTask {
+                            let reply = try await client.request(to: peer, payload: ByteBuffer(string: "\(index)"), timeout: .seconds(30))
+                            return (index, String(buffer: reply))
+                        }
+                    }
+                    var answered = 0
+                    for try await (index, reply) in group {
+                        #expect(reply == "n1#\(index)")
+                        answered += 1
+                    }
+                    #expect(answered == 1000)
+                }
+            }
+            await client.shutdown()
+            let accepted = cluster.logs.messages(containing: "accepted peer").filter { $0.metadata["node"] == "n2" }
+            #expect(accepted.count == 1)
+        }
+    }
+
+    @Test("a request that gets no answer in time fails with timeout, and the connection keeps working")
+    func timeout() async throws {
+        try await withTestCluster { cluster in
+            let (gate, release) = AsyncStream.makeStream(of: Void.self)
+            let server = try cluster.service("n2") { from, payload in
+                if String(buffer: payload) == "slow" {
+                    for await _ in gate {}
+                }
+                return payload
+            }
+            let client = try cluster.service("n1")
+            try await whileServing(server) { port in
+                let peer = PeerAddress.local("n2", port)
+                _ = try await client.request(to: peer, payload: ByteBuffer(string: "warm-up"), timeout: .seconds(10))
+                let clock = ContinuousClock()
+                let started = clock.now
+                let error = await #expect(throws: PeerError.self) {
+                    try await client.request(to: peer, payload: ByteBuffer(string: "slow"), timeout: .milliseconds(200))
+                }
+                #expect(error?.code == .timeout)
+                #expect(clock.now - started < .seconds(5))
+                let reply = try await client.request(to: peer, payload: ByteBuffer(string: "fast"), timeout: .seconds(10))
+                #expect(String(buffer: reply) == "fast")
+                release.finish()
+            }
+            await client.shutdown()
+        }
+    }
+
+    @Test("after the peer restarts, the next request reconnects")
+    func reconnectAfterRestart() async throws {
+        try await withTestCluster { cluster in
+            let client = try cluster.service("n1")
+            let first = try cluster.service("n2")
+            let port = try await whileServing(first) { port in
+                let reply = try await client.request(to: .local("n2", port), payload: ByteBuffer(string: "one"), timeout: .seconds(10))
+                #expect(String(buffer: reply) == "n1:one")
+                return port
+            }
+
+            let whileDown = await #expect(throws: PeerError.self) {
+                try await client.request(to: .local("n2", port), payload: ByteBuffer(string: "lost"), timeout: .seconds(10))
+            }
+            #expect([.connectFailed, .connectionClosed].contains(whileDown?.code))
+
+            let second = try cluster.service("n2", port: port)
+            try await whileServing(second) { _ in
+                let reply = try await client.request(to: .local("n2", port), payload: ByteBuffer(string: "two"), timeout: .seconds(10))
+                #expect(String(buffer: reply) == "n1:two")
+            }
+            await client.shutdown()
+        }
+    }
+
+    @Test("in-flight requests fail with connection closed when the peer goes away")
+    func inFlightFailOnDrop() async throws {
+        try await withTestCluster { cluster in
+            let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
+            let server = try cluster.service("n2") { _, _ in
+                startedContinuation.yield()
+                try? await Task.sleep(for: .seconds(60))  // ended by the server's shutdown
+                return nil
+            }
+            let client = try cluster.service("n1")
+            let port = try #require(try await server.bind().port)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                group.addTask {
+                    let error = await #expect(throws: PeerError.self) {
+                        try await client.request(to: .local("n2", port), payload: ByteBuffer(string: "x"), timeout: .seconds(30))
+                    }
+                    #expect(error?.code == .connectionClosed)
+                }
+                for await _ in started { break }
+                await server.shutdown()
+                try await group.waitForAll()
+            }
+            await client.shutdown()
+        }
+    }
+
+    @Test("a oneway message reaches the peer's handler")
+    func oneway() async throws {
+        try await withTestCluster { cluster in
+            let (received, continuation) = AsyncStream.makeStream(of: String.self)
+            let server = try cluster.service("n2") { from, payload in
+                continuation.yield("\(from):\(String(buffer: payload))")
+                return nil
+            }
+            let client = try cluster.service("n1")
+            try await whileServing(server) { port in
+                try await client.send(to: .local("n2", port), payload: ByteBuffer(string: "gossip"))
+                var iterator = received.makeAsyncIterator()
+                #expect(await iterator.next() == "n1:gossip")
+            }
+            await client.shutdown()
+        }
+    }
+
+    @Test("a request the handler does not answer fails with a remote error")
+    func nilReply() async throws {
+        try await withTestCluster { cluster in
+            let server = try cluster.service("n2") { _, _ in nil }
+            let client = try cluster.service("n1")
+            try await whileServing(server) { port in
+                let error = await #expect(throws: PeerError.self) {
+                    try await client.request(to: .local("n2", port), payload: ByteBuffer(), timeout: .seconds(10))
+                }
+                #expect(error?.code == .remote)
+            }
+            await client.shutdown()
+        }
+    }
+
+    @Test("a payload above the frame cap is refused before it is sent")
+    func payloadTooLarge() async throws {
+        try await withTestCluster { cluster in
+            var configuration = PeerService.Configuration()
+            configuration.maxFrameSize = 1024
+            let client = try cluster.service("n1", configuration: configuration)
+            let error = await #expect(throws: PeerError.self) {
+                try await client.request(to: .local("n2", 1), payload: ByteBuffer(repeating: 1, count: 2000), timeout: .seconds(1))
+            }
+            #expect(error?.code == .frameTooLarge)
+            await client.shutdown()
+        }
+    }
+
+    @Test("after shutdown, requests fail with shutdown and the port is released")
+    func shutdownRefusesRequests() async throws {
+        try await withTestCluster { cluster in
+            let service = try cluster.service("n1")
+            try await service.bind()
+            #expect(service.boundPort != nil)
+            await service.shutdown()
+            #expect(service.boundPort == nil)
+            let error = await #expect(throws: PeerError.self) {
+                try await service.request(to: .local("n2", 1), payload: ByteBuffer(), timeout: .seconds(1))
+            }
+            #expect(error?.code == .shutdown)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+@testable import PeerTransport
+
+/// A bare TLS client without the session handler, to behave badly on purpose:
+/// no certificate, junk bytes, oversize or truncated frames.
+enum RawPeerClient {
+    /// TLS 1.3 trusting the cluster CA, presenting `certificateOf`'s certificate (or none).
+    static func tlsConfiguration(cluster: TestCluster, certificateOf node: String?) throws -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.certificateVerification = .noHostnameVerification
+        configuration.trustRoots = .file(ClusterCertificates.caCertificatePath(directory: cluster.directory))
+        if let node {
+            configuration.certificateChain = try NIOSSLCertificate
+                .fromPEMFile(ClusterCertificates.certificatePath(directory: cluster.directory, node: node))
+                .map { .certificate($0) }
+            configuration.privateKey = .privateKey(
+                try NIOSSLPrivateKey(file: ClusterCertificates.keyPath(directory: cluster.directory, node: node), format: .pem)
+            )
+        }
+        return configuration
+    }
+
+    /// A TLS connection that writes raw bytes and reads raw bytes.
+    static func connectBytes(port: Int, tls: TLSConfiguration) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        let context = try NIOSSLContext(configuration: tls)
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// A TLS connection speaking frames, but with no hello or identity logic of its own.
+    static func connectFrames(port: Int, tls: TLSConfiguration) async throws -> NIOAsyncChannel<PeerFrame, PeerFrame> {
+        let context = try NIOSSLContext(configuration: tls)
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try sync.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
+                    try sync.addHandler(MessageToByteHandler(PeerFrameEncoder()))
+                    return try NIOAsyncChannel<PeerFrame, PeerFrame>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+}
+
+extension NIOAsyncChannelInboundStream {
+    /// Everything received until the server closes the connection (errors count as closing).
+    func collectUntilClosed() async -> [Inbound] {
+        var received: [Inbound] = []
+        do {
+            for try await element in self { received.append(element) }
+        } catch {}
+        return received
+    }
+}
