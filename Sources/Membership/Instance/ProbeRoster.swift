@@ -15,13 +15,8 @@ struct ProbeRoster: Sendable, Hashable {
         self.order.insert(id, at: position)
     }
 
-    /// The next member to probe. `candidates` must be the current eligible
-    /// ids in a deterministic order (sorted); it seeds the next pass.
-    mutating func next(
-        isEligible: (String) -> Bool,
-        candidates: [String],
-        using random: inout SplitMix64
-    ) -> String? {
+    /// The next eligible member of the current pass, or nil when the pass is over.
+    mutating func next(isEligible: (String) -> Bool) -> String? {
         while self.cursor < self.order.count {
             let id = self.order[self.cursor]
             self.cursor += 1
@@ -29,10 +24,12 @@ struct ProbeRoster: Sendable, Hashable {
                 return id
             }
         }
+        return nil
+    }
+
+    /// Starts a new pass over `candidates` (given in a deterministic order) in random order.
+    mutating func reshuffle(_ candidates: [String], using random: inout SplitMix64) {
         self.order = candidates.shuffled(using: &random)
         self.cursor = 0
-        guard let first = self.order.first else { return nil }
-        self.cursor = 1
-        return first
     }
 }

@@ -51,7 +51,8 @@ extension SWIMInstance {
     /// has passed. Called from the tick, so expiry is noticed within one period.
     mutating func expireSuspicions(now: Int64) -> [SWIMDirective] {
         var directives: [SWIMDirective] = []
-        for id in self.records.keys.sorted() {
+        let suspects = self.records.compactMap { $0.value.member.status.isSuspect ? $0.key : nil }
+        for id in suspects.sorted() {
             guard let deadline = self.suspicionDeadline(of: id), deadline <= now,
                 var record = self.records[id]
             else { continue }

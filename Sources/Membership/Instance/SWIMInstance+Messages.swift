@@ -130,6 +130,7 @@ extension SWIMInstance {
         if !self.started {
             self.started = true
             self.nextPushPullAt = now + self.settings.gossip.pushPullInterval
+            self.nextTickDue = now + self.settings.protocolPeriod
             directives.append(.scheduleTick(after: self.settings.protocolPeriod))
         }
         let state = self.fullState

@@ -9,8 +9,22 @@ extension SWIMInstance {
     /// dead, probe the next member round-robin, retry joining, push-pull
     /// when due, fan gossip out, and schedule the next tick after
     /// ``probeInterval`` (stretched by local health).
+    ///
+    /// A tick that fires more than one protocol period after it was due
+    /// means *this* process was stalled (CPU starvation, GC, SIGSTOP), and
+    /// refutations may be waiting unread in its socket buffers. In the
+    /// spirit of Lifeguard IV.A (doubt yourself before others) such a tick
+    /// raises local health and defers suspicion expiry by one period, so
+    /// the queued input is processed before anyone is declared dead.
     public mutating func onPeriodicTick(now: Int64) -> [SWIMDirective] {
-        var directives = self.expireSuspicions(now: now)
+        var directives: [SWIMDirective] = []
+        let lateness = self.nextTickDue.map { now - $0 } ?? 0
+        if lateness > self.settings.protocolPeriod {
+            self.adjustLocalHealth(by: 1)
+            directives.append(Self.log(.info, "tick fired \(lateness) ms late: deferring suspicion expiry one period"))
+        } else {
+            directives += self.expireSuspicions(now: now)
+        }
         directives += self.reap(now: now)
 
         if !self.isLeaving {
@@ -31,6 +45,7 @@ extension SWIMInstance {
         }
         directives += self.fanOutGossip()
         directives.append(.scheduleTick(after: self.probeInterval))
+        self.nextTickDue = now + self.probeInterval
         return directives
     }
 
@@ -130,10 +145,11 @@ extension SWIMInstance {
             self.probes[sequence] = nil
             return []
         }
-        let helpers = self.others { $0.isAlive }
-            .filter { $0.id != probe.target }
+        let helpers = self.otherIDs { $0.isAlive }
+            .filter { $0 != probe.target }
             .shuffled(using: &self.random)
             .prefix(self.settings.indirectProbeCount)
+            .compactMap { self.records[$0]?.member }
         guard !helpers.isEmpty else {
             self.probes[sequence] = nil
             self.adjustLocalHealth(by: 1)
@@ -155,23 +171,25 @@ extension SWIMInstance {
 
     private mutating func nextProbeTarget() -> String? {
         let records = self.records
-        let candidates = self.others { $0.isActive }.map(\.id)
-        return self.roster.next(
-            isEligible: { records[$0]?.member.status.isActive ?? false },
-            candidates: candidates,
-            using: &self.random
-        )
+        let isEligible = { (id: String) in records[id]?.member.status.isActive ?? false }
+        if let id = self.roster.next(isEligible: isEligible) {
+            return id
+        }
+        let candidates = self.otherIDs { $0.isActive }
+        self.roster.reshuffle(candidates, using: &self.random)
+        return self.roster.next(isEligible: isEligible)
     }
 
     /// Sends our news to `gossip.fanout` random active members while there is any.
     private mutating func fanOutGossip() -> [SWIMDirective] {
         guard !self.pendingGossip.isEmpty, self.settings.gossip.fanout > 0 else { return [] }
-        let targets = self.others { $0.isActive }
+        let targets = self.otherIDs { $0.isActive }
             .shuffled(using: &self.random)
             .prefix(self.settings.gossip.fanout)
         var directives: [SWIMDirective] = []
         for target in targets {
-            directives.append(.sendGossip(to: target.metadata, payload: self.gossipPayload(for: target.id)))
+            guard let metadata = self.records[target]?.member.metadata else { continue }
+            directives.append(.sendGossip(to: metadata, payload: self.gossipPayload(for: target)))
         }
         return directives
     }
@@ -181,10 +199,11 @@ extension SWIMInstance {
     private mutating func reap(now: Int64) -> [SWIMDirective] {
         var directives: [SWIMDirective] = []
         let retention = self.settings.retention
-        for id in self.records.keys.sorted() {
-            guard let record = self.records[id], record.member.status.isGone,
-                record.changedAt + retention.deadMember <= now
-            else { continue }
+        let expired = self.records.compactMap { id, record in
+            record.member.status.isGone && record.changedAt + retention.deadMember <= now ? id : nil
+        }
+        for id in expired.sorted() {
+            guard let record = self.records[id] else { continue }
             self.records[id] = nil
             self.pendingGossip[id] = nil
             self.tombstones[id] = Tombstone(
@@ -194,9 +213,15 @@ extension SWIMInstance {
             )
             directives.append(.memberRemoved(record.member))
         }
-        self.tombstones = self.tombstones.filter { $0.value.expiresAt > now }
-        self.probes = self.probes.filter { $0.value.startedAt + Self.staleProbeAge > now }
-        self.relays = self.relays.filter { $0.value.startedAt + Self.staleProbeAge > now }
+        if self.tombstones.values.contains(where: { $0.expiresAt <= now }) {
+            self.tombstones = self.tombstones.filter { $0.value.expiresAt > now }
+        }
+        if self.probes.values.contains(where: { $0.startedAt + Self.staleProbeAge <= now }) {
+            self.probes = self.probes.filter { $0.value.startedAt + Self.staleProbeAge > now }
+        }
+        if self.relays.values.contains(where: { $0.startedAt + Self.staleProbeAge <= now }) {
+            self.relays = self.relays.filter { $0.value.startedAt + Self.staleProbeAge > now }
+        }
         return directives
     }
 }

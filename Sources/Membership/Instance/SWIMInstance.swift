@@ -43,6 +43,8 @@ public struct SWIMInstance: Sendable {
     var started = false
     var nextPushPullAt: Int64 = .max
     var nextJoinAttemptAt: Int64 = .max
+    /// When the tick we last scheduled should fire; a much later tick means we were stalled.
+    var nextTickDue: Int64?
 
     /// Creates the instance for `myself`.
     ///
@@ -149,7 +151,12 @@ public struct SWIMInstance: Sendable {
     /// Other members with the given predicate on status, sorted by id so
     /// that seeded random choices among them are reproducible.
     func others(where predicate: (MemberStatus) -> Bool) -> [Member] {
-        self.records.values.map(\.member).filter { predicate($0.status) }.sorted { $0.id < $1.id }
+        self.otherIDs(where: predicate).compactMap { self.records[$0]?.member }
+    }
+
+    /// Ids of the other members with the given predicate on status, sorted.
+    func otherIDs(where predicate: (MemberStatus) -> Bool) -> [String] {
+        self.records.compactMap { predicate($0.value.member.status) ? $0.key : nil }.sorted()
     }
 
     static func log(_ level: SWIMLogEvent.Level, _ message: String) -> SWIMDirective {

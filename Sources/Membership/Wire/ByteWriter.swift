@@ -29,8 +29,7 @@ struct ByteWriter {
     }
 
     mutating func write(string: String) {
-        let utf8 = Array(string.utf8)
-        self.write(varint: UInt64(utf8.count))
-        self.bytes.append(contentsOf: utf8)
+        self.write(varint: UInt64(string.utf8.count))
+        self.bytes.append(contentsOf: string.utf8)
     }
 }

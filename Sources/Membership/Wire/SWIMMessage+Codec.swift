@@ -183,31 +183,31 @@ extension ByteReader {
     /// The smallest encoded member: seven empty strings/zeros, a role and a status.
     private static let minimumMemberSize = 9
 
-    fileprivate mutating func readMembers(_ field: String) throws(MembershipError) -> [Member] {
+    fileprivate mutating func readMembers(_ field: @autoclosure () -> String) throws(MembershipError) -> [Member] {
         let count = try self.readCount(
-            "\(field).count",
+            "\(field()).count",
             limit: SWIMMessage.maxMembers,
             minimumItemSize: Self.minimumMemberSize
         )
         var members: [Member] = []
         members.reserveCapacity(count)
         for index in 0..<count {
-            members.append(try self.readMember("\(field)[\(index)]"))
+            members.append(try self.readMember("\(field())[\(index)]"))
         }
         return members
     }
 
-    fileprivate mutating func readMember(_ field: String) throws(MembershipError) -> Member {
-        let metadata = try self.readMetadata("\(field).metadata")
-        let tag = try self.readByte("\(field).status")
-        let incarnation = try self.readVarint("\(field).status.incarnation")
+    fileprivate mutating func readMember(_ field: @autoclosure () -> String) throws(MembershipError) -> Member {
+        let metadata = try self.readMetadata("\(field()).metadata")
+        let tag = try self.readByte("\(field()).status")
+        let incarnation = try self.readVarint("\(field()).status.incarnation")
         let status: MemberStatus
         switch tag {
         case 0:
             status = .alive(incarnation: incarnation)
         case 1:
             let count = try self.readCount(
-                "\(field).status.suspectedBy",
+                "\(field()).status.suspectedBy",
                 limit: SWIMMessage.maxSuspectors,
                 minimumItemSize: 1
             )
@@ -215,7 +215,7 @@ extension ByteReader {
             for index in 0..<count {
                 suspectedBy.insert(
                     try self.readString(
-                        "\(field).status.suspectedBy[\(index)]",
+                        "\(field()).status.suspectedBy[\(index)]",
                         maxBytes: SWIMMessage.maxIdentifierBytes
                     )
                 )
@@ -226,24 +226,24 @@ extension ByteReader {
         case 3:
             status = .left(incarnation: incarnation)
         default:
-            throw MembershipError(code: .invalidField, message: "\(field).status has unknown tag \(tag)")
+            throw MembershipError(code: .invalidField, message: "\(field()).status has unknown tag \(tag)")
         }
         return Member(metadata: metadata, status: status)
     }
 
-    fileprivate mutating func readMetadata(_ field: String) throws(MembershipError) -> MemberMetadata {
-        let id = try self.readString("\(field).id", maxBytes: SWIMMessage.maxIdentifierBytes)
+    fileprivate mutating func readMetadata(_ field: @autoclosure () -> String) throws(MembershipError) -> MemberMetadata {
+        let id = try self.readString("\(field()).id", maxBytes: SWIMMessage.maxIdentifierBytes)
         guard !id.isEmpty else {
-            throw MembershipError(code: .invalidField, message: "\(field).id is empty")
+            throw MembershipError(code: .invalidField, message: "\(field()).id is empty")
         }
-        let peerHost = try self.readString("\(field).peerAddress.host", maxBytes: SWIMMessage.maxIdentifierBytes)
-        let peerPort = try self.readBounded("\(field).peerAddress.port", limit: 65_535)
-        let httpHost = try self.readString("\(field).httpAddress.host", maxBytes: SWIMMessage.maxIdentifierBytes)
-        let httpPort = try self.readBounded("\(field).httpAddress.port", limit: 65_535)
-        let build = try self.readString("\(field).build", maxBytes: SWIMMessage.maxBuildBytes)
-        let roleByte = try self.readByte("\(field).role")
+        let peerHost = try self.readString("\(field()).peerAddress.host", maxBytes: SWIMMessage.maxIdentifierBytes)
+        let peerPort = try self.readBounded("\(field()).peerAddress.port", limit: 65_535)
+        let httpHost = try self.readString("\(field()).httpAddress.host", maxBytes: SWIMMessage.maxIdentifierBytes)
+        let httpPort = try self.readBounded("\(field()).httpAddress.port", limit: 65_535)
+        let build = try self.readString("\(field()).build", maxBytes: SWIMMessage.maxBuildBytes)
+        let roleByte = try self.readByte("\(field()).role")
         guard let role = MemberRole(rawValue: roleByte) else {
-            throw MembershipError(code: .invalidField, message: "\(field).role has unknown value \(roleByte)")
+            throw MembershipError(code: .invalidField, message: "\(field()).role has unknown value \(roleByte)")
         }
         return MemberMetadata(
             id: id,
