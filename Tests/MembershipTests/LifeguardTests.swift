@@ -59,6 +59,25 @@ struct LifeguardTests {
         #expect(swim.incarnation == 1)
     }
 
+    @Test("A tick that fires long after it was due means we were stalled: it raises local health and defers suspicion expiry one period")
+    func stalledTickDefersExpiry() throws {
+        var swim = Fixtures.instance("n1", knowing: ["n2"])
+        _ = swim.onJoin(seeds: [], now: 0)
+        _ = swim.onGossip(from: "n3", payload: [Fixtures.member("n2", .suspect(incarnation: 0, suspectedBy: ["n3"]))], now: 0)
+        #expect(swim.suspicionDeadline(of: "n2") == 2_000)
+        _ = swim.onPeriodicTick(now: 200)
+
+        // Stalled from 200 until 2500: the refutation may be waiting unread
+        let late = swim.onPeriodicTick(now: 2_500)
+        #expect(swim.status(of: "n2")?.isSuspect == true)
+        #expect(swim.localHealth == 1)
+        #expect(late.tickDelays == [400])
+
+        // Input processed in between wins; otherwise the next, punctual tick expires it
+        _ = swim.onPeriodicTick(now: 2_900)
+        #expect(swim.status(of: "n2") == .dead(incarnation: 0))
+    }
+
     @Test("The suspicion timeout starts at the maximum and shrinks logarithmically to the minimum with confirmations")
     func suspicionTimeoutShrinks() {
         // 10 members: scale max(1, log10(10)) = 1, min = 10 * 200 = 2000, max = 4 * min, K = 3

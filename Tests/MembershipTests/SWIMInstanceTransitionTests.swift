@@ -112,6 +112,22 @@ struct SWIMInstanceTransitionTests {
         #expect(swim.onPeriodicTick(now: 600).pings.map(\.to) == ["n2"], "a revived member is probed again")
     }
 
+    @Test("A member we hold dead that pings us is answered with its death notice, so it can refute and rejoin")
+    func deadMemberIsToldItIsDead() throws {
+        var swim = Fixtures.instance("n1", knowing: ["n2"])
+        _ = swim.onGossip(from: "n3", payload: [Fixtures.member("n2", .dead(incarnation: 3))], now: 0)
+
+        let reply = swim.onPing(from: "n2", payload: [Fixtures.member("n2", .alive(incarnation: 3))], sequence: 5, now: 10)
+        let ack = try #require(reply.acks.first)
+        #expect(ack.to == "n2")
+        #expect(ack.payload.contains(Fixtures.member("n2", .dead(incarnation: 3))))
+
+        // n2, resumed at incarnation 3, reads the ack (even for a probe it already gave up on)
+        var resumed = SWIMInstance(myself: Fixtures.metadata("n2"), incarnation: 3, randomSeed: 7)
+        _ = resumed.onPingResponse(.ack(target: "n1", incarnation: 0, payload: ack.payload), sequence: 1, now: 20)
+        #expect(resumed.incarnation == 4)
+    }
+
     @Test("A graceful leave is announced to every active member and becomes final for that incarnation")
     func gracefulLeave() throws {
         var leaving = Fixtures.instance("n1", knowing: ["n2", "n3"])
