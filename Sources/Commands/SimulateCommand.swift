@@ -29,8 +29,8 @@ struct SimulateCommand: AsyncParsableCommand {
         var output = ""
         output.reserveCapacity(1 << 16)
         var number = 0
-        do {
-            for try await line in handle.bytes.lines {
+        do throws(TraceError) {
+            for line in LineReader(handle: handle) {
                 number += 1
                 if let result = try simulator.run(line: line, number: number) {
                     output += result
@@ -41,10 +41,38 @@ struct SimulateCommand: AsyncParsableCommand {
                     }
                 }
             }
-        } catch let error as TraceError {
+        } catch {
             FileHandle.standardOutput.write(Data(output.utf8))
             throw CLIError("\(trace): \(error.description)")
         }
         FileHandle.standardOutput.write(Data(output.utf8))
+    }
+}
+
+/// Lines of a file read in 64 KiB chunks, so a large trace is never held whole.
+struct LineReader: Sequence, IteratorProtocol {
+    let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEnd = false
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    mutating func next() -> String? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                defer { start = newline + 1 }
+                return String(decoding: buffer[start..<newline], as: UTF8.self)
+            }
+            if atEnd {
+                guard start < buffer.count else { return nil }
+                defer { start = buffer.count }
+                return String(decoding: buffer[start...], as: UTF8.self)
+            }
+            buffer.removeFirst(start)
+            start = 0
+            let chunk = handle.readData(ofLength: 1 << 16)
+            if chunk.isEmpty { atEnd = true } else { buffer.append(contentsOf: chunk) }
+        }
     }
 }

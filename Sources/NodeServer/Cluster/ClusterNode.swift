@@ -17,8 +17,7 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
     let shell: MembershipShell
     let forwarder: Forwarder
     private let engine: LimiterEngine
-    private let ring: Mutex<HashRing>
-    private let addresses: Mutex<[String: PeerAddress]>
+    private let view: ClusterView
     private let logger: Logger
 
     var services: [any Service] { [queue, PeerServiceRunner(peer: peer), shell] }
@@ -49,10 +48,8 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
         nodeID = spec.id
         self.engine = engine
         self.logger = logger
-        ring = Mutex(HashRing(nodes: [spec.id]))
-        var known: [String: PeerAddress] = [:]
-        for node in topology.nodes { known[node.id] = PeerAddress(id: node.id, host: node.host, port: node.peerPort) }
-        addresses = Mutex(known)
+        let view = ClusterView(selfID: spec.id, topology: topology, logger: logger)
+        self.view = view
         queue = WorkQueue()
         let inbox = PeerInbox()
         peer = PeerService(localID: spec.id, environment: config.environment, host: spec.host, port: spec.peerPort, tls: tls,
@@ -69,31 +66,17 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
         let clock = SystemClock()
         let instance = SWIMInstance(myself: myself, incarnation: Incarnation(clock.nowMs()),
                                     randomSeed: UInt64(truncatingIfNeeded: clock.nowMs()) ^ StableHash.hash64(spec.id))
-        let ringBox = ring
-        let addressBox = addresses
         shell = MembershipShell(instance: instance, seeds: seeds, peer: peer, queue: queue, clock: clock, logger: logger) { active in
-            let nodes = active.filter { $0.metadata.role == .node }
-            addressBox.withLock { addresses in
-                for member in nodes {
-                    addresses[member.id] = PeerAddress(id: member.id, host: member.metadata.peerAddress.host,
-                                                       port: member.metadata.peerAddress.port)
-                }
-            }
-            let updated = HashRing(nodes: nodes.map(\.id))
-            let changed = ringBox.withLock { ring in
-                defer { ring = updated }
-                return ring.nodes != updated.nodes
-            }
-            if changed { logger.info("ring changed", metadata: ["nodes": "\(updated.nodes.joined(separator: ","))"]) }
+            view.update(active: active)
         }
-        forwarder = Forwarder(peer: peer, queue: queue, logger: logger) { id in addressBox.withLock { $0[id] } }
+        forwarder = Forwarder(peer: peer, queue: queue, logger: logger) { id in view.address(of: id) }
         inbox.attach(self)
     }
 
     // MARK: OwnerLookup, CheckForwarding
 
     func owner(namespace: String, key: String) -> String? {
-        ring.withLock { $0.owner(namespace: namespace, key: key) }
+        view.ring.withLock { $0.owner(namespace: namespace, key: key) }
     }
 
     func forward(_ requests: [CheckRequest], to owner: String,
@@ -104,7 +87,7 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
     // MARK: ClusterStatus
 
     func members() -> [MemberSummary] {
-        let ring = ring.withLock { $0 }
+        let ring = view.ring.withLock { $0 }
         return shell.members.map { member in
             MemberSummary(id: member.id, address: member.metadata.peerAddress.description,
                           httpAddress: member.metadata.httpAddress.description, status: member.status.name,
@@ -115,7 +98,7 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
     }
 
     func placement(namespace: String, key: String, replicas: Int) -> [String] {
-        ring.withLock { $0.replicas(namespace: namespace, key: key, count: max(1, replicas)) }
+        view.ring.withLock { $0.replicas(namespace: namespace, key: key, count: max(1, replicas)) }
     }
 
     // MARK: Inbound
@@ -159,6 +142,40 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
         case .success(let results): return .checkResults(results)
         case .failure(let problem): return .problem(status: problem.status, code: problem.code, detail: problem.detail)
         }
+    }
+}
+
+/// The ring over the active nodes and where to reach each peer, rebuilt
+/// whenever membership reachability changes.
+final class ClusterView: Sendable {
+    let ring: Mutex<HashRing>
+    private let addresses: Mutex<[String: PeerAddress]>
+    private let logger: Logger
+
+    init(selfID: String, topology: ClusterTopology, logger: Logger) {
+        ring = Mutex(HashRing(nodes: [selfID]))
+        var known: [String: PeerAddress] = [:]
+        for node in topology.nodes { known[node.id] = PeerAddress(id: node.id, host: node.host, port: node.peerPort) }
+        addresses = Mutex(known)
+        self.logger = logger
+    }
+
+    func address(of id: String) -> PeerAddress? { addresses.withLock { $0[id] } }
+
+    func update(active: [Member]) {
+        let nodes = active.filter { $0.metadata.role == .node }
+        addresses.withLock { addresses in
+            for member in nodes {
+                addresses[member.id] = PeerAddress(id: member.id, host: member.metadata.peerAddress.host,
+                                                   port: member.metadata.peerAddress.port)
+            }
+        }
+        let updated = HashRing(nodes: nodes.map(\.id))
+        let changed = ring.withLock { ring in
+            defer { ring = updated }
+            return ring.nodes != updated.nodes
+        }
+        if changed { logger.info("ring changed", metadata: ["nodes": "\(updated.nodes.joined(separator: ","))"]) }
     }
 }
 
