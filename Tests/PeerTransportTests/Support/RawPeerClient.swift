@@ -6,18 +6,24 @@ import NIOSSL
 /// A bare TLS client without the session handler, to behave badly on purpose:
 /// no certificate, junk bytes, oversize or truncated frames.
 enum RawPeerClient {
-    /// TLS 1.3 trusting the cluster CA, presenting `certificateOf`'s certificate (or none).
-    static func tlsConfiguration(cluster: TestCluster, certificateOf node: String?) throws -> TLSConfiguration {
+    /// TLS 1.3 trusting `cluster`'s CA, presenting `certificateOf`'s certificate (or
+    /// none) from `certificatesFrom` (by default the same cluster).
+    static func tlsConfiguration(
+        cluster: TestCluster,
+        certificateOf node: String?,
+        certificatesFrom issuer: TestCluster? = nil
+    ) throws -> TLSConfiguration {
+        let issuer = issuer ?? cluster
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv13
         configuration.certificateVerification = .noHostnameVerification
         configuration.trustRoots = .file(ClusterCertificates.caCertificatePath(directory: cluster.directory))
         if let node {
             configuration.certificateChain = try NIOSSLCertificate
-                .fromPEMFile(ClusterCertificates.certificatePath(directory: cluster.directory, node: node))
+                .fromPEMFile(ClusterCertificates.certificatePath(directory: issuer.directory, node: node))
                 .map { .certificate($0) }
             configuration.privateKey = .privateKey(
-                try NIOSSLPrivateKey(file: ClusterCertificates.keyPath(directory: cluster.directory, node: node), format: .pem)
+                try NIOSSLPrivateKey(file: ClusterCertificates.keyPath(directory: issuer.directory, node: node), format: .pem)
             )
         }
         return configuration
