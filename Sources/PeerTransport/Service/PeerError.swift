@@ -42,25 +42,4 @@ public struct PeerError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(self.code): \(self.message)" }
-
-    /// The request timed out (a pattern-friendly shorthand for `code == .timeout`).
-    public static func timeout(_ message: String) -> PeerError { PeerError(code: .timeout, message: message) }
-}
-
-/// Where a peer listens, and which node must answer there.
-///
-/// The `id` is what the peer's certificate must say (`spiffe://ratelimit/<env>/<id>`);
-/// host and port only say where to dial.
-public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
-    public var id: String
-    public var host: String
-    public var port: Int
-
-    public init(id: String, host: String, port: Int) {
-        self.id = id
-        self.host = host
-        self.port = port
-    }
-
-    public var description: String { "\(self.id)@\(self.host):\(self.port)" }
 }
