@@ -15,27 +15,25 @@ struct CrashTests {
     func killNineMidLoad() async throws {
         let cluster = try TestCluster(nodeCount: 1)
         let keys = (0..<40).map { "crash:\($0)" }
-        let acknowledged = Mutex<[String: Int]>([:])
+        let load = LoadState()
         let process = try cluster.start("n1")
         try await cluster.waitHealthy("n1")
 
         let port = cluster.node("n1").httpPort
-        let stop = Atomic<Bool>(false)
-        let attempts = Atomic<Int>(0)
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<16 {
                 group.addTask {
                     var index = worker
-                    while !stop.load(ordering: .relaxed) {
+                    while !load.stop.load(ordering: .relaxed) {
                         let key = keys[index % keys.count]
                         index += 7
-                        attempts.add(1, ordering: .relaxed)
+                        load.attempts.add(1, ordering: .relaxed)
                         let body = Array("{\"key\":\"\(key)\",\"rule\":\"EXACT\",\"hits\":1}".utf8)
                         guard let response = try? await NodeClient.request(.POST, host: "127.0.0.1", port: port,
                                                                            path: "/v1/check", body: body, timeout: .seconds(2))
                         else { continue }
                         if response.status == 200, response.json?[member: "allowed"]?.bool == true {
-                            acknowledged.withLock { $0[key, default: 0] += 1 }
+                            load.acknowledged.withLock { $0[key, default: 0] += 1 }
                         }
                     }
                 }
@@ -43,14 +41,14 @@ struct CrashTests {
             group.addTask {
                 // Let load build, then pull the plug while requests are in flight.
                 let deadline = ContinuousClock.now + .seconds(20)
-                while attempts.load(ordering: .relaxed) < 150 && ContinuousClock.now < deadline {
+                while load.attempts.load(ordering: .relaxed) < 150 && ContinuousClock.now < deadline {
                     try? await Task.sleep(for: .milliseconds(10))
                 }
                 await process.kill9()
-                stop.store(true, ordering: .relaxed)
+                load.stop.store(true, ordering: .relaxed)
             }
         }
-        let before = acknowledged.withLock { $0 }
+        let before = load.acknowledged.withLock { $0 }
         #expect(before.values.reduce(0, +) > 0, "some hits were acknowledged before the crash")
 
         try cluster.start("n1")
@@ -66,4 +64,11 @@ struct CrashTests {
         }
         await cluster.stopAll()
     }
+}
+
+/// What the load workers share: when to stop, how many tried, what was acknowledged.
+final class LoadState: Sendable {
+    let stop = Atomic<Bool>(false)
+    let attempts = Atomic<Int>(0)
+    let acknowledged = Mutex<[String: Int]>([:])
 }

@@ -56,7 +56,7 @@ struct TraceSimulatorTests {
     @Test("names the line, the field and the problem for each bad input", arguments: [
         (#"{"t": 1, "key": "k""#, TraceError.Code.malformedLine, nil as String?, "malformed JSON"),
         (#"[1, 2]"#, .malformedLine, nil, "expected a JSON object"),
-        (#"{"t": 1, "key": "k"} x"#, .malformedLine, nil, "unexpected text"),
+        (#"{"t": 1, "key": "k"} x"#, .malformedLine, nil, "unexpected data after the JSON value"),
         (#"{"key": "k"}"#, .missingField, "t", "is missing"),
         (#"{"t": "soon", "key": "k"}"#, .invalidField, "t", "must be an integer number of ms, got a string"),
         (#"{"t": 1.5, "key": "k"}"#, .invalidField, "t", "must be an integer"),

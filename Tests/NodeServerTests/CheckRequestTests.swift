@@ -11,13 +11,17 @@ struct CheckRequestTests {
     ]
 
     func single(_ body: String) throws(APIProblem) -> CheckRequest {
-        let bytes = Array(body.utf8)
-        return try bytes.withUnsafeBytes { raw throws(APIProblem) in try CheckRequest.parseSingle(raw, rules: rules) }
+        let result: Result<CheckRequest, APIProblem> = Array(body.utf8).withUnsafeBytes { raw in
+            do throws(APIProblem) { return .success(try CheckRequest.parseSingle(raw, rules: rules)) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     func batch(_ body: String) throws(APIProblem) -> [CheckRequest] {
-        let bytes = Array(body.utf8)
-        return try bytes.withUnsafeBytes { raw throws(APIProblem) in try CheckRequest.parseBatch(raw, rules: rules) }
+        let result: Result<[CheckRequest], APIProblem> = Array(body.utf8).withUnsafeBytes { raw in
+            do throws(APIProblem) { return .success(try CheckRequest.parseBatch(raw, rules: rules)) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     func problem(_ body: () throws(APIProblem) -> Any) -> APIProblem? {
