@@ -72,7 +72,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "ratelimit",
-            dependencies: ["Commands", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Commands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),

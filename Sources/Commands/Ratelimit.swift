@@ -1,6 +1,7 @@
 import ArgumentParser
 
 /// The one CLI an operator drives the cluster with (DESIGN §5).
+@available(macOS 15, *)
 public struct Ratelimit: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ratelimit",
