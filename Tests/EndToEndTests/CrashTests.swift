@@ -54,6 +54,11 @@ struct CrashTests {
         try cluster.start("n1")
         try await cluster.waitHealthy("n1")
         for key in keys {
+            // Every acknowledged hit is in the log (it may hold more: hits
+            // committed whose answers the crash cut off).
+            let logged = try await cluster.get("n1", path: "/admin/events?key=\(key)", admin: true)
+            let loggedHits = (logged.json?.array ?? []).compactMap { $0[member: "hits"]?.int }.reduce(0, +)
+            #expect(loggedHits >= Int64(before[key] ?? 0), "key \(key): \(before[key] ?? 0) acknowledged, \(loggedHits) logged")
             var admittedAfter = 0
             for _ in 0..<8 {
                 let response = try await cluster.check("n1", key: key, rule: "EXACT")
