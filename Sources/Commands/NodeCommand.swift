@@ -34,6 +34,7 @@ struct NodeCommand: AsyncParsableCommand {
             throw CLIError(error.message)
         }
         print("node \(id) serving http://\(runtime.spec.host):\(runtime.httpPort) (env \(config.environment), version \(runtime.engine.ruleSet.version))")
+        flushOutput()
         try await runtime.run()
     }
 }

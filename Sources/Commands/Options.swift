@@ -60,3 +60,9 @@ struct CLIError: Error, CustomStringConvertible {
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
+
+/// Pushes buffered standard output out now: into a pipe it is block
+/// buffered, and a supervisor or test waits for these lines.
+func flushOutput() {
+    fflush(nil)
+}

@@ -56,6 +56,7 @@ struct UpCommand: AsyncParsableCommand {
 
             Ctrl-C stops every node.
             """)
+        flushOutput()
         let exited = await supervisor.waitForSignalOrExit(signals)
         if let exited { printError("node \(exited.id) exited with status \(exited.status); stopping the cluster") }
         await supervisor.stopAll()
