@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,20 +82,31 @@ enum TestEnvironment {
         return packageRoot + "/.build/debug/ratelimit"
     }
 
-    /// A port nobody listens on now (bind to 0 and release).
+    /// A port nobody listens on now. Taken below Linux's ephemeral range
+    /// (32768-60999): a port the kernel hands out for bind(0) can be taken as
+    /// the source port of the tests' own outgoing connections before the node
+    /// binds it. Handed out once per test process.
     static func freePort() -> Int {
+        while true {
+            let port = nextPort.wrappingAdd(1, ordering: .relaxed).oldValue
+            if port >= 32_000 { nextPort.store(20_000, ordering: .relaxed); continue }
+            if canBind(port) { return port }
+        }
+    }
+
+    private static let nextPort = Atomic<Int>(20_000 + Int.random(in: 0..<8_000))
+
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        } == 0
     }
 
     static func temporaryDirectory(_ prefix: String) throws -> String {
