@@ -10,7 +10,7 @@ public struct Ratelimit: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, NodeCommand.self, CheckCommand.self, MembersCommand.self, RingCommand.self,
             CertsCommand.self, ConfigCommand.self, SimulateCommand.self, EventsCommand.self,
-            BenchStoreCommand.self,
+            CompactCommand.self, BenchStoreCommand.self,
         ]
     )
 

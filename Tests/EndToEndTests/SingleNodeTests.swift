@@ -118,3 +118,29 @@ struct SingleNodeTests {
         #expect(staging.status == 1)
     }
 }
+
+@Suite("ratelimit compact", .serialized)
+struct CompactTests {
+    @Test("compact drops only events the latest snapshot covers; counts survive a restart")
+    func compactKeepsCounts() async throws {
+        let cluster = try TestCluster(nodeCount: 1)
+        let dataDir = cluster.node("n1").dataDir
+        let none = try await cluster.run(["compact", "--data-dir", "nope"])
+        #expect(none.status != 0)
+        #expect(none.output.contains("nope/events.sqlite"))
+
+        let process = try cluster.start("n1")
+        try await cluster.waitHealthy("n1")
+        for _ in 0..<4 { _ = try await cluster.check("n1", key: "c", rule: "EXACT") }
+        await process.stop()  // Drains and writes a snapshot covering all four.
+        let compacted = try await cluster.run(["compact", "--data-dir", dataDir])
+        #expect(compacted.status == 0, "\(compacted.output)")
+        #expect(compacted.output.contains("removed 4 events"))
+
+        try cluster.start("n1")
+        try await cluster.waitHealthy("n1")
+        let after = try await cluster.check("n1", key: "c", rule: "EXACT", hits: 0)
+        #expect(after.json?[member: "remaining"]?.int == 3)
+        await cluster.stopAll()
+    }
+}

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PeerTransport
+import Prometheus
 import Synchronization
 
 /// Sends checks to their owners in batches (gubernator's peer batching).
@@ -33,21 +34,21 @@ final class Forwarder: CheckForwarding {
     private let settings: Settings
     private let logger: Logger
     private let addressOf: @Sendable (String) -> PeerAddress?
-    let stats = Stats()
+    /// Batches sent and the checks in them: their ratio is the mean batch size.
+    private let batches: Prometheus.Counter
+    private let forwardedChecks: Prometheus.Counter
 
-    /// Batches sent and checks in them, to report the mean batch size.
-    final class Stats: Sendable {
-        let batches = Atomic<Int>(0)
-        let checks = Atomic<Int>(0)
-    }
-
-    init(peer: PeerService, queue: WorkQueue, settings: Settings = Settings(), logger: Logger,
-         addressOf: @escaping @Sendable (String) -> PeerAddress?) {
+    init(peer: PeerService, queue: WorkQueue, settings: Settings = Settings(), registry: PrometheusCollectorRegistry,
+         node: String, logger: Logger, addressOf: @escaping @Sendable (String) -> PeerAddress?) {
         self.peer = peer
         self.queue = queue
         self.settings = settings
         self.logger = logger
         self.addressOf = addressOf
+        batches = registry.makeCounter(name: "rate_limit_forward_batches_total", labels: [("node", node)],
+                                       help: "Batches of checks forwarded to their owners")
+        forwardedChecks = registry.makeCounter(name: "rate_limit_forwarded_checks_total", labels: [("node", node)],
+                                               help: "Checks forwarded to their owners")
     }
 
     func forward(_ requests: [CheckRequest], to owner: String,
@@ -105,8 +106,8 @@ final class Forwarder: CheckForwarding {
         guard let address = addressOf(owner) else {
             return .failure(.unavailable("owner \(owner) of the key is not a known member"))
         }
-        stats.batches.add(1, ordering: .relaxed)
-        stats.checks.add(requests.count, ordering: .relaxed)
+        batches.increment()
+        forwardedChecks.increment(by: Int64(requests.count))
         let reply: ByteBuffer
         do {
             reply = try await peer.request(to: address, payload: PeerMessage.checkBatch(requests).buffer, timeout: settings.timeout)
