@@ -1,14 +1,26 @@
 import NIOCore
 import NIOHTTP1
 
-/// Aggregates one request, hands it to the responder and writes the answer.
+/// Aggregates one request, hands it to the responder and writes the answer
+/// as one buffer (``HTTPResponse/encode(into:keepAlive:requestMethod:)``).
+///
+/// It sits right behind NIO's `HTTPRequestDecoder` and does what NIO's
+/// pipelining, protocol-error and encoder handlers did for it, in one place:
+///
+/// - Answers leave in request order. While a request waits for its answer
+///   (a commit, a forwarded check), later request parts and parse errors are
+///   kept and replayed once it is written, as `HTTPServerPipelineHandler`
+///   does; reading from the socket pauses while any are kept.
+/// - Bytes that are not HTTP/1 get a bare 400, after any answer still owed,
+///   and the connection closes (`HTTPServerProtocolErrorHandler`).
 ///
 /// Bodies over the cap are refused with 413 as soon as the head or the
 /// accumulated body shows it, and the connection closes so an oversized
 /// upload is not read to its end.
-final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case idle
@@ -18,12 +30,23 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case refused(discarded: Int)
     }
 
+    /// Inbound events that arrived while an answer was owed.
+    private enum Deferred {
+        case part(HTTPServerRequestPart)
+        case parserError(any Error)
+    }
+
     /// How much of a refused body is drained before the connection closes.
     private static let maxDiscard = 16 << 20
 
     private let responder: any HTTPResponder
     private let maxBody: Int
     private var state = State.idle
+    /// A dispatched request whose answer is not written yet.
+    private var answerOwed = false
+    private var deferred = CircularBuffer<Deferred>(initialCapacity: 0)
+    /// A `read` held back while events are deferred.
+    private var readHeld = false
 
     init(responder: any HTTPResponder, maxBody: Int) {
         self.responder = responder
@@ -31,17 +54,26 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch (unwrapInboundIn(data), state) {
+        let part = unwrapInboundIn(data)
+        if answerOwed || !deferred.isEmpty {
+            deferred.append(.part(part))
+            return
+        }
+        receive(part, context: context)
+    }
+
+    private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch (part, state) {
         case (.head(let head), _):
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBody {
-                refuseTooLarge(context: context)
+                refuseTooLarge(context: context, method: head.method)
                 return
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
         case (.body(var chunk), .receiving(let head, var body)):
             state = .idle  // Release the buffer's reference so the write below does not copy.
             if body.readableBytes + chunk.readableBytes > maxBody {
-                refuseTooLarge(context: context)
+                refuseTooLarge(context: context, method: head.method)
                 return
             }
             body.writeBuffer(&chunk)
@@ -59,55 +91,94 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func refuseTooLarge(context: ChannelHandlerContext) {
+    private func refuseTooLarge(context: ChannelHandlerContext, method: HTTPMethod) {
         state = .refused(discarded: 0)
         var response = HTTPResponse.problem(.bodyTooLarge(limit: maxBody))
         response.headers.append(("connection", "close"))
-        write(context: context, response: response, keepAlive: true)
+        write(context: context, response: response, keepAlive: true, method: method)
     }
 
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
         let keepAlive = head.isKeepAlive
+        let method = head.method
         switch responder.respond(to: request, on: context.eventLoop) {
         case .ready(let response):
-            write(context: context, response: response, keepAlive: keepAlive)
+            write(context: context, response: response, keepAlive: keepAlive, method: method)
         case .pending(let future):
+            answerOwed = true
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             future.whenComplete { result in
                 let (handler, context) = bound.value
+                let response: HTTPResponse
                 switch result {
-                case .success(let response):
-                    handler.write(context: context, response: response, keepAlive: keepAlive)
+                case .success(let value):
+                    response = value
                 case .failure(let error):
-                    let problem = (error as? APIProblem) ?? .unavailable("internal error: \(error)")
-                    handler.write(context: context, response: .problem(problem), keepAlive: keepAlive)
+                    response = .problem((error as? APIProblem) ?? .unavailable("internal error: \(error)"))
                 }
+                handler.write(context: context, response: response, keepAlive: keepAlive, method: method)
+                handler.answered(context: context)
             }
         }
     }
 
-    private func write(context: ChannelHandlerContext, response: HTTPResponse, keepAlive: Bool) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(4 + response.headers.count)
-        headers.add(name: "content-type", value: response.contentType)
-        headers.add(name: "content-length", value: String(response.body.count))
-        for (name, value) in response.headers { headers.add(name: name, value: value) }
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-        buffer.writeBytes(response.body)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        } else {
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    /// The owed answer is written: replay what waited behind it, in order,
+    /// until another answer is owed.
+    private func answered(context: ChannelHandlerContext) {
+        answerOwed = false
+        while !answerOwed, let event = deferred.popFirst() {
+            switch event {
+            case .part(let part): receive(part, context: context)
+            case .parserError(let error): fail(context: context, error: error)
+            }
+        }
+        if deferred.isEmpty && readHeld {
+            readHeld = false
+            context.read()
         }
     }
 
+    private func write(context: ChannelHandlerContext, response: HTTPResponse, keepAlive: Bool, method: HTTPMethod) {
+        var buffer = context.channel.allocator.buffer(capacity: 192 + response.body.count)
+        response.encode(into: &buffer, keepAlive: keepAlive, requestMethod: method)
+        write(context: context, buffer: buffer, keepAlive: keepAlive)
+    }
+
+    private func write(context: ChannelHandlerContext, buffer: ByteBuffer, keepAlive: Bool) {
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        } else {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Pauses reading while events wait for an owed answer, so a client that
+    /// pipelines cannot make the node buffer without bound.
+    func read(context: ChannelHandlerContext) {
+        if deferred.isEmpty { context.read() } else { readHeld = true }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError, answerOwed || !deferred.isEmpty {
+            deferred.append(.parserError(error))
+            return
+        }
+        fail(context: context, error: error)
+    }
+
+    private func fail(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            var buffer = context.channel.allocator.buffer(capacity: 80)
+            buffer.writeStaticString(HTTPResponse.parserErrorBytes)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
         context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deferred.removeAll()
+        context.fireChannelInactive()
     }
 }

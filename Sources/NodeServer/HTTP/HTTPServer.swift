@@ -30,8 +30,12 @@ public final class HTTPServer: Service {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(responder: responder, maxBody: maxBody))
+                    // HTTPHandler does the pipelining, error and encoding work of
+                    // `configureHTTPServerPipeline`'s handlers, so only the decoder stays.
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                        HTTPHandler(responder: responder, maxBody: maxBody)
+                    )
                 }
             }
             .bind(host: host, port: port)

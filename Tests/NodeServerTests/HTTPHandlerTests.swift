@@ -1,0 +1,176 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+@testable import NodeServer
+import Synchronization
+import Testing
+
+@Suite("The HTTP handler: NIO's server pipeline bytes, answers in request order")
+struct HTTPHandlerTests {
+    static let responses: [HTTPResponse] = [
+        .json(Array(#"{"allowed":true}"#.utf8), headers: [("RateLimit-Policy", "\"API\";q=100;w=60"), ("RateLimit", "\"API\";r=9;t=60")]),
+        .json(Array("{}".utf8), headers: [("Retry-After", "3")]),
+        .problem(.malformedJSON("unexpected end of input", offset: 3)),
+        .problem(.unknownRule("rule", "X", known: ["API"])),
+        .problem(.bodyTooLarge(limit: 10)),
+        .problem(.notFound("/x")),
+        .problem(.methodNotAllowed("GET", "/v1/check")),
+        .problem(.unauthorized),
+        .problem(.unavailable("draining")),
+        HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array("a 1\n".utf8)),
+        .json([], status: .serviceUnavailable),
+    ]
+
+    /// What `configureHTTPServerPipeline` plus the old handler's three writes put on the wire.
+    func nioBytes(_ response: HTTPResponse, request: String) throws -> [UInt8] {
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+        try channel.writeInbound(ByteBuffer(string: request))
+        var keepAlive = true
+        while let part = try channel.readInbound(as: HTTPServerRequestPart.self) {
+            if case .head(let head) = part { keepAlive = head.isKeepAlive }
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: response.contentType)
+        headers.add(name: "content-length", value: String(response.body.count))
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)), promise: nil)
+        channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: response.body))), promise: nil)
+        try channel.writeAndFlush(HTTPServerResponsePart.end(nil)).wait()
+        var bytes: [UInt8] = []
+        while var buffer = try channel.readOutbound(as: IOData.self).map({ data -> ByteBuffer in
+            guard case .byteBuffer(let buffer) = data else { preconditionFailure("file region") }
+            return buffer
+        }) {
+            bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
+        }
+        return bytes
+    }
+
+    func ownBytes(_ response: HTTPResponse, keepAlive: Bool, method: HTTPMethod) -> [UInt8] {
+        var buffer = ByteBuffer()
+        response.encode(into: &buffer, keepAlive: keepAlive, requestMethod: method)
+        return Array(buffer.readableBytesView)
+    }
+
+    @Test("every response encodes to the bytes NIO's encoder wrote, for each method and keep-alive")
+    func encodingMatchesNIO() throws {
+        let requests: [(String, HTTPMethod, Bool)] = [
+            ("POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", .POST, true),
+            ("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", .GET, false),
+            ("GET /health HTTP/1.0\r\n\r\n", .GET, false),
+            ("HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n", .HEAD, true),
+            ("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n", .CONNECT, true),
+        ]
+        for response in Self.responses {
+            for (request, method, keepAlive) in requests {
+                let expected = try nioBytes(response, request: request)
+                let own = ownBytes(response, keepAlive: keepAlive, method: method)
+                #expect(own == expected, "\(method) \(response.status): \(String(decoding: own, as: UTF8.self))")
+            }
+        }
+    }
+
+    @Test("decimal digits are String(value)'s")
+    func decimals() {
+        for value: Int64 in [0, 1, 9, 10, 99, 100, 12_345, -1, -10, -987, .max, .min, 1 << 31, 999_999_999_999] {
+            var buffer = ByteBuffer()
+            let written = buffer.writeDecimal(value)
+            #expect(String(buffer: buffer) == String(value))
+            #expect(written == String(value).utf8.count)
+            #expect(ByteBuffer.decimalLength(value) == written)
+        }
+    }
+
+    /// Answers `/slow/<n>` later, when the test says, and everything else at once.
+    final class Responder: HTTPResponder {
+        let pending = Mutex<[String: EventLoopPromise<HTTPResponse>]>([:])
+
+        func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> HTTPResult {
+            let body = HTTPResponse.json(Array(request.path.utf8))
+            guard request.path.hasPrefix("/slow/") else { return .ready(body) }
+            let promise = eventLoop.makePromise(of: HTTPResponse.self)
+            pending.withLock { $0[request.path] = promise }
+            return .pending(promise.futureResult)
+        }
+
+        func answer(_ path: String) {
+            let promise = pending.withLock { $0.removeValue(forKey: path) }
+            promise?.succeed(.json(Array(path.utf8)))
+        }
+    }
+
+    func handlerChannel(_ responder: Responder) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandlers(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+            HTTPHandler(responder: responder, maxBody: 1 << 20)
+        )
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
+        return channel
+    }
+
+    func output(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
+        return text
+    }
+
+    /// The bodies of the 200 answers in `text`, in order.
+    func bodies(_ text: String) -> [String] {
+        var bodies: [String] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "HTTP/1.1 200 OK\r\n"), let end = rest.range(of: "\r\n\r\n", range: start.upperBound..<rest.endIndex) {
+            let head = rest[start.upperBound..<end.lowerBound]
+            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length: ") }
+                .flatMap { Int($0.dropFirst("content-length: ".count)) } ?? 0
+            let body = rest[end.upperBound...].utf8.prefix(length)
+            bodies.append(String(decoding: body, as: UTF8.self))
+            rest = rest[body.endIndex...]
+        }
+        return bodies
+    }
+
+    @Test("pipelined requests are answered in order even when a later answer is ready first")
+    func pipelinedOrder() throws {
+        let responder = Responder()
+        let channel = try handlerChannel(responder)
+        defer { _ = try? channel.finish() }
+        let requests = ["/slow/1", "/fast/2", "/slow/3", "/fast/4"].map { "GET \($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined()
+        try channel.writeInbound(ByteBuffer(string: requests))
+        #expect(try output(channel).isEmpty)
+        responder.answer("/slow/1")
+        channel.embeddedEventLoop.run()
+        #expect(bodies(try output(channel)) == ["/slow/1", "/fast/2"])
+        responder.answer("/slow/3")
+        channel.embeddedEventLoop.run()
+        #expect(bodies(try output(channel)) == ["/slow/3", "/fast/4"])
+        #expect(channel.isActive)
+    }
+
+    @Test("a parse error behind an owed answer gets its 400 after that answer, then the connection closes")
+    func parserErrorWaits() throws {
+        let responder = Responder()
+        let channel = try handlerChannel(responder)
+        try channel.writeInbound(ByteBuffer(string: "GET /slow/1 HTTP/1.1\r\nHost: x\r\n\r\nNOT HTTP\r\n\r\n"))
+        #expect(try output(channel).isEmpty)
+        #expect(channel.isActive)
+        responder.answer("/slow/1")
+        channel.embeddedEventLoop.run()
+        let text = try output(channel)
+        #expect(bodies(text) == ["/slow/1"])
+        #expect(text.hasSuffix(String(describing: HTTPResponse.parserErrorBytes)))
+        #expect(!channel.isActive)
+    }
+
+    @Test("garbage on an idle connection gets NIO's bare 400 and a close")
+    func garbage() throws {
+        let channel = try handlerChannel(Responder())
+        try? channel.writeInbound(ByteBuffer(string: "\u{0}\u{1}garbage\r\n\r\n"))
+        #expect(try output(channel) == "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        #expect(!channel.isActive)
+    }
+}
