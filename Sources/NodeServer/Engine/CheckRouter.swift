@@ -36,6 +36,23 @@ public final class CheckRouter: Sendable {
         return owner
     }
 
+    /// One check, here or at its owner; `rule` is the request's rule.
+    public func check(
+        _ request: CheckRequest, rule: Rule,
+        completion: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void
+    ) -> LimiterEngine.SingleOutcome {
+        if let placement, let forwarder, let owner = placement.owner(namespace: rule.namespaceID, key: request.key),
+           owner != engine.nodeID {
+            forwarder.forward([request], to: owner) { result in
+                completion(result.flatMap { results in
+                    results.first.map { .success($0) } ?? .failure(.unavailable("an owner answered 0 results for 1 checks"))
+                })
+            }
+            return .committing
+        }
+        return engine.check(request, rule: rule, onCommit: completion)
+    }
+
     /// Decides checks here or at their owners; `.done` when every answer was
     /// ready at once, otherwise `completion` runs with all results in order.
     public func check(

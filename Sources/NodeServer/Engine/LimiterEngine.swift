@@ -111,6 +111,41 @@ public final class LimiterEngine: Sendable {
         return events.isEmpty ? .done(.success(results)) : .committing
     }
 
+    /// What ``check(_:rule:onCommit:)`` did with one check.
+    public enum SingleOutcome: Sendable {
+        case done(Result<CheckResult, APIProblem>)
+        case committing
+    }
+
+    /// One check, decided exactly as ``check(_:onCommit:)`` decides it but
+    /// without its arrays: the route nearly every client calls. `rule` is
+    /// the request's rule, already looked up by the caller.
+    public func check(
+        _ request: CheckRequest, rule: Rule,
+        onCommit: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void
+    ) -> SingleOutcome {
+        let now = clock.nowMs()
+        let outcome: SingleOutcome = state.withLock { state in
+            if let failure = state.storeFailure { return .done(.failure(.unavailable(failure))) }
+            let decision = state.table.check(rule: rule, key: request.key, hits: request.hits, now: now)
+            let result = CheckResult(decision: decision, rule: rule.name, version: ruleSet.version, node: nodeID)
+            guard decision.allowed && request.hits > 0 else { return .done(.success(result)) }
+            let event = NewEvent(namespace: rule.namespaceID, key: request.key, rule: rule.name, atMs: now, hits: request.hits)
+            committer.submit([event]) { [self] committed in
+                switch committed {
+                case .success:
+                    onCommit(.success(result))
+                case .failure(let error):
+                    markFailed("event log commit failed: \(error.message)")
+                    onCommit(.failure(.unavailable("event log commit failed; hit not recorded")))
+                }
+            }
+            return .committing
+        }
+        if case .done(.failure) = outcome { metrics.recordError(rule: request.rule) }
+        return outcome
+    }
+
     private func markFailed(_ reason: String) {
         state.withLock { if $0.storeFailure == nil { $0.storeFailure = reason } }
         metrics.recordError(rule: nil)

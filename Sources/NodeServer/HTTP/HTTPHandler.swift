@@ -40,6 +40,8 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private static let maxDiscard = 16 << 20
 
     private let responder: any HTTPResponder
+    /// The responder's own `POST /v1/check`, when it has one.
+    private let checkResponder: (any CheckResponder)?
     private let maxBody: Int
     private var state = State.idle
     /// A dispatched request whose answer is not written yet.
@@ -50,6 +52,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(responder: any HTTPResponder, maxBody: Int) {
         self.responder = responder
+        checkResponder = responder as? any CheckResponder
         self.maxBody = maxBody
     }
 
@@ -80,7 +83,11 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .receiving(head, body)
         case (.end, .receiving(let head, let body)):
             state = .idle
-            dispatch(context: context, head: head, body: body)
+            if let checkResponder, head.method == .POST, head.uri == "/v1/check" {
+                dispatchCheck(checkResponder, context: context, body: body, keepAlive: head.isKeepAlive)
+            } else {
+                dispatch(context: context, head: head, body: body)
+            }
         case (.body(let chunk), .refused(let discarded)):
             let total = discarded + chunk.readableBytes
             if total > Self.maxDiscard { context.close(promise: nil) } else { state = .refused(discarded: total) }
@@ -121,6 +128,32 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 handler.answered(context: context)
             }
         }
+    }
+
+    /// `POST /v1/check` (exactly; other targets take the general route):
+    /// the answer comes back on this event loop, from the commit thread or a
+    /// peer's reply, and is encoded here rather than there.
+    private func dispatchCheck(_ checks: any CheckResponder, context: ChannelHandlerContext, body: ByteBuffer, keepAlive: Bool) {
+        let eventLoop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: eventLoop)
+        let reply = checks.check(body: body) { reply in
+            eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.write(context: context, reply: reply, keepAlive: keepAlive)
+                handler.answered(context: context)
+            }
+        }
+        if let reply {
+            write(context: context, reply: reply, keepAlive: keepAlive)
+        } else {
+            answerOwed = true
+        }
+    }
+
+    private func write(context: ChannelHandlerContext, reply: CheckReply, keepAlive: Bool) {
+        var buffer = context.channel.allocator.buffer(capacity: 320)
+        reply.encode(into: &buffer, keepAlive: keepAlive)
+        write(context: context, buffer: buffer, keepAlive: keepAlive)
     }
 
     /// The owed answer is written: replay what waited behind it, in order,

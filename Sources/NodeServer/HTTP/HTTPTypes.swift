@@ -84,3 +84,12 @@ public enum HTTPResult: Sendable {
 public protocol HTTPResponder: Sendable {
     func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> HTTPResult
 }
+
+/// A responder that answers `POST /v1/check`, the route nearly every client
+/// calls, from the body bytes alone: no ``HTTPRequest``, no future.
+protocol CheckResponder: Sendable {
+    /// The answer when it is ready now; otherwise nil, and `committed` runs
+    /// once with it, on any thread, when the hit's commit (or the owner's
+    /// answer) arrives.
+    func check(body: ByteBuffer, committed: @escaping @Sendable (CheckReply) -> Void) -> CheckReply?
+}

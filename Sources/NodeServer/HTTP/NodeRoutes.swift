@@ -19,12 +19,18 @@ public final class NodeRoutes: HTTPResponder {
     let router: CheckRouter
     let cluster: any ClusterStatus
     let settings: Settings
+    /// The constant parts of each rule's check answers, by rule name.
+    let checkTemplates: [String: CheckResponseTemplate]
     private let draining = Atomic<Bool>(false)
 
     public init(router: CheckRouter, cluster: any ClusterStatus, settings: Settings) {
         self.router = router
         self.cluster = cluster
         self.settings = settings
+        let engine = router.engine
+        checkTemplates = engine.ruleSet.rules.mapValues { rule in
+            CheckResponseTemplate(rule: rule, version: engine.ruleSet.version, node: engine.nodeID)
+        }
     }
 
     var engine: LimiterEngine { router.engine }
