@@ -151,6 +151,51 @@ struct HTTPHandlerTests {
         #expect(channel.isActive)
     }
 
+    /// Answers `POST /v1/check` bodies starting with "later" only when the test says.
+    final class CheckStub: HTTPResponder, CheckResponder {
+        let waiting = Mutex<[@Sendable () -> Void]>([])
+
+        func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> HTTPResult {
+            .ready(.json(Array(request.path.utf8)))
+        }
+
+        func check(body: ByteBuffer, committed: @escaping @Sendable (CheckReply) -> Void) -> CheckReply? {
+            let text = String(buffer: body)
+            let reply = CheckReply.response(.json(Array(text.utf8)))
+            guard text.hasPrefix("later") else { return reply }
+            waiting.withLock { $0.append { committed(reply) } }
+            return nil
+        }
+
+        func commitAll() {
+            for answer in waiting.withLock({ waiting in defer { waiting = [] }; return waiting }) { answer() }
+        }
+    }
+
+    @Test("check answers that arrive later come back through the loop's answer queue, in request order")
+    func checkAnswersInOrder() throws {
+        let stub = CheckStub()
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try channel.pipeline.syncOperations.addHandlers(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+            HTTPHandler(responder: stub, maxBody: 1 << 20)
+        )
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
+        let requests = ["later1", "now2", "later3", "now4"].map { body in
+            "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        try channel.writeInbound(ByteBuffer(string: requests.joined() + "GET /other HTTP/1.1\r\nHost: x\r\n\r\n"))
+        #expect(try output(channel).isEmpty)
+        stub.commitAll()
+        #expect(try output(channel).isEmpty)  // Written on the loop's next turn, not on the committing thread.
+        channel.embeddedEventLoop.run()
+        #expect(bodies(try output(channel)) == ["later1", "now2"])
+        stub.commitAll()
+        channel.embeddedEventLoop.run()
+        #expect(bodies(try output(channel)) == ["later3", "now4", "/other"])
+    }
+
     @Test("a parse error behind an owed answer gets its 400 after that answer, then the connection closes")
     func parserErrorWaits() throws {
         let responder = Responder()

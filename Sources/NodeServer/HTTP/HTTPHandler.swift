@@ -43,6 +43,8 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The responder's own `POST /v1/check`, when it has one.
     private let checkResponder: (any CheckResponder)?
     private let maxBody: Int
+    /// Brings check answers back to this connection's event loop.
+    private let answers: AnswerQueue?
     private var state = State.idle
     /// A dispatched request whose answer is not written yet.
     private var answerOwed = false
@@ -50,10 +52,19 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A `read` held back while events are deferred.
     private var readHeld = false
 
-    init(responder: any HTTPResponder, maxBody: Int) {
+    /// `answers` must belong to the channel's event loop; without one, the
+    /// handler makes its own.
+    init(responder: any HTTPResponder, maxBody: Int, answers: AnswerQueue? = nil) {
         self.responder = responder
         checkResponder = responder as? any CheckResponder
         self.maxBody = maxBody
+        self.answers = answers
+    }
+
+    private var ownAnswers: AnswerQueue?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if answers == nil { ownAnswers = AnswerQueue(eventLoop: context.eventLoop) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -134,20 +145,20 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// the answer comes back on this event loop, from the commit thread or a
     /// peer's reply, and is encoded here rather than there.
     private func dispatchCheck(_ checks: any CheckResponder, context: ChannelHandlerContext, body: ByteBuffer, keepAlive: Bool) {
-        let eventLoop = context.eventLoop
-        let bound = NIOLoopBound((self, context), eventLoop: eventLoop)
-        let reply = checks.check(body: body) { reply in
-            eventLoop.execute {
-                let (handler, context) = bound.value
-                handler.write(context: context, reply: reply, keepAlive: keepAlive)
-                handler.answered(context: context)
-            }
-        }
+        let queue = (answers ?? ownAnswers)!
+        let destination = AnswerQueue.Destination(handler: self, context: context, keepAlive: keepAlive)
+        let reply = checks.check(body: body) { reply in queue.post(reply, to: destination) }
         if let reply {
             write(context: context, reply: reply, keepAlive: keepAlive)
         } else {
             answerOwed = true
         }
+    }
+
+    /// An owed check answer, back on this event loop.
+    func deliver(_ reply: CheckReply, context: ChannelHandlerContext, keepAlive: Bool) {
+        write(context: context, reply: reply, keepAlive: keepAlive)
+        answered(context: context)
     }
 
     private func write(context: ChannelHandlerContext, reply: CheckReply, keepAlive: Bool) {

@@ -23,6 +23,11 @@ public final class HTTPServer: Service {
         self.group = group
         self.logger = logger
         let maxBody = CheckRequest.maxBodyBytes
+        // One answer queue per event loop, so a group commit's answers reach
+        // each loop in one hop.
+        var queues: [ObjectIdentifier: AnswerQueue] = [:]
+        for loop in group.makeIterator() { queues[ObjectIdentifier(loop)] = AnswerQueue(eventLoop: loop) }
+        let answerQueues = queues
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -34,7 +39,8 @@ public final class HTTPServer: Service {
                     // `configureHTTPServerPipeline`'s handlers, so only the decoder stays.
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                        HTTPHandler(responder: responder, maxBody: maxBody)
+                        HTTPHandler(responder: responder, maxBody: maxBody,
+                                    answers: answerQueues[ObjectIdentifier(channel.eventLoop)])
                     )
                 }
             }
