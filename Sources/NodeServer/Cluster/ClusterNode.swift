@@ -69,7 +69,7 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
         shell = MembershipShell(instance: instance, seeds: seeds, peer: peer, queue: queue, clock: clock, logger: logger) { active in
             view.update(active: active)
         }
-        forwarder = Forwarder(peer: peer, queue: queue, registry: engine.metrics.registry, node: spec.id, logger: logger) { id in
+        forwarder = Forwarder(peer: peer, registry: engine.metrics.registry, node: spec.id, logger: logger) { id in
             view.address(of: id)
         }
         inbox.attach(self)

@@ -30,7 +30,6 @@ final class Forwarder: CheckForwarding {
 
     private let lanes = Mutex<[String: Lane]>([:])
     private let peer: PeerService
-    private let queue: WorkQueue
     private let settings: Settings
     private let logger: Logger
     private let addressOf: @Sendable (String) -> PeerAddress?
@@ -38,10 +37,9 @@ final class Forwarder: CheckForwarding {
     private let batches: Prometheus.Counter
     private let forwardedChecks: Prometheus.Counter
 
-    init(peer: PeerService, queue: WorkQueue, settings: Settings = Settings(), registry: PrometheusCollectorRegistry,
+    init(peer: PeerService, settings: Settings = Settings(), registry: PrometheusCollectorRegistry,
          node: String, logger: Logger, addressOf: @escaping @Sendable (String) -> PeerAddress?) {
         self.peer = peer
-        self.queue = queue
         self.settings = settings
         self.logger = logger
         self.addressOf = addressOf
@@ -79,8 +77,7 @@ final class Forwarder: CheckForwarding {
     }
 
     private func send(_ items: [Item], to owner: String) {
-        queue.enqueue { [self] in
-            let result = await roundTrip(items.flatMap(\.requests), to: owner)
+        roundTrip(items.flatMap(\.requests), to: owner) { [self] result in
             var offset = 0
             for item in items {
                 let count = item.requests.count
@@ -102,26 +99,33 @@ final class Forwarder: CheckForwarding {
         }
     }
 
-    private func roundTrip(_ requests: [CheckRequest], to owner: String) async -> Result<[CheckResult], APIProblem> {
+    /// One batch to its owner and back, on event-loop futures: no task hops
+    /// between the HTTP handler and the peer connection.
+    private func roundTrip(_ requests: [CheckRequest], to owner: String,
+                           completion: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void) {
         guard let address = addressOf(owner) else {
-            return .failure(.unavailable("owner \(owner) of the key is not a known member"))
+            completion(.failure(.unavailable("owner \(owner) of the key is not a known member")))
+            return
         }
         batches.increment()
         forwardedChecks.increment(by: Int64(requests.count))
-        let reply: ByteBuffer
-        do {
-            reply = try await peer.request(to: address, payload: PeerMessage.checkBatch(requests).buffer, timeout: settings.timeout)
-        } catch {
-            logger.warning("forwarding to the owner failed", metadata: ["owner": "\(owner)", "error": "\(error)"])
-            return .failure(.unavailable("owner \(owner) of the key is unreachable: \(error.message)"))
-        }
-        switch try? PeerMessage(decoding: reply) {
-        case .checkResults(let results) where results.count == requests.count:
-            return .success(results)
-        case .problem(let status, let code, let detail):
-            return .failure(APIProblem(status: status, code: code, title: "Owner could not decide", detail: "\(owner): \(detail)"))
-        default:
-            return .failure(.unavailable("owner \(owner) sent a malformed answer"))
+        let logger = logger
+        peer.request(to: address, payload: PeerMessage.checkBatch(requests).buffer, timeout: settings.timeout).whenComplete { result in
+            switch result {
+            case .failure(let error):
+                let message = (error as? PeerError)?.message ?? "\(error)"
+                logger.warning("forwarding to the owner failed", metadata: ["owner": "\(owner)", "error": "\(message)"])
+                completion(.failure(.unavailable("owner \(owner) of the key is unreachable: \(message)")))
+            case .success(let reply):
+                switch try? PeerMessage(decoding: reply) {
+                case .checkResults(let results) where results.count == requests.count:
+                    completion(.success(results))
+                case .problem(let status, let code, let detail):
+                    completion(.failure(APIProblem(status: status, code: code, title: "Owner could not decide", detail: "\(owner): \(detail)")))
+                default:
+                    completion(.failure(.unavailable("owner \(owner) sent a malformed answer")))
+                }
+            }
         }
     }
 }

@@ -11,19 +11,35 @@ extension PeerService {
     ///   `.connectionClosed` (dropped with the request in flight: it may or may not
     ///   have run), `.remote`, `.frameTooLarge`, `.shutdown` or `.cancelled`.
     public func request(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration) async throws(PeerError) -> ByteBuffer {
-        try self.checkSize(payload, to: peer)
-        let deadline = NIODeadline.now() + TimeAmount(timeout)
-        let channel = try await self.connection(to: peer, deadline: deadline)
-        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
-        self.submit(PeerCall(kind: .request(deadline: deadline), payload: payload, promise: promise), on: channel, to: peer)
+        let promise = self.eventLoopGroup.any().makePromise(of: ByteBuffer.self)
+        self.request(to: peer, payload: payload, timeout: timeout).cascade(to: promise)
         return try await Self.value(of: promise)
+    }
+
+    /// ``request(to:payload:timeout:)`` for callers already on an event loop
+    /// (the forwarding path): no task hops, the answer completes the future on
+    /// the connection's event loop. Fails with the same ``PeerError``s.
+    public func request(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration) -> EventLoopFuture<ByteBuffer> {
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        do throws(PeerError) {
+            try self.checkSize(payload, to: peer)
+        } catch {
+            return self.eventLoopGroup.any().makeFailedFuture(error)
+        }
+        return self.connection(to: peer, deadline: deadline).flatMap { channel in
+            let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+            self.submit(PeerCall(kind: .request(deadline: deadline), payload: payload, promise: promise), on: channel, to: peer)
+            return promise.futureResult
+        }
     }
 
     /// Sends `payload` to `peer` without expecting an answer; returns once the frame
     /// is handed to the connection (not when the peer has processed it).
     public func send(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration = .seconds(5)) async throws(PeerError) {
         try self.checkSize(payload, to: peer)
-        let channel = try await self.connection(to: peer, deadline: NIODeadline.now() + TimeAmount(timeout))
+        let connected = self.eventLoopGroup.any().makePromise(of: (any Channel).self)
+        self.connection(to: peer, deadline: NIODeadline.now() + TimeAmount(timeout)).cascade(to: connected)
+        let channel = try await Self.value(of: connected)
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
         self.submit(PeerCall(kind: .oneway, payload: payload, promise: promise), on: channel, to: peer)
         _ = try await Self.value(of: promise)
@@ -49,7 +65,7 @@ extension PeerService {
 
     /// The pooled connection, or a ``PeerError`` once `deadline` passes (the dial
     /// itself goes on and is reused by later callers if it succeeds).
-    private func connection(to peer: PeerAddress, deadline: NIODeadline) async throws(PeerError) -> any Channel {
+    private func connection(to peer: PeerAddress, deadline: NIODeadline) -> EventLoopFuture<any Channel> {
         let shared = self.pool.connection(to: peer)
         let bounded = shared.eventLoop.makePromise(of: (any Channel).self)
         shared.cascade(to: bounded)
@@ -57,7 +73,7 @@ extension PeerService {
             bounded.fail(PeerError(code: .timeout, message: "connecting to \"\(peer.id)\" at \(peer.host):\(peer.port) timed out"))
         }
         bounded.futureResult.whenComplete { _ in timer.cancel() }
-        return try await Self.value(of: bounded)
+        return bounded.futureResult
     }
 
     /// Awaits a promise, failing it if the calling task is cancelled, and maps any
