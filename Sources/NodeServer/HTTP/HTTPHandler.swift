@@ -4,8 +4,10 @@ import NIOHTTP1
 /// Aggregates one request, hands it to the responder and writes the answer
 /// as one buffer (``HTTPResponse/encode(into:keepAlive:requestMethod:)``).
 ///
-/// It sits right behind NIO's `HTTPRequestDecoder` and does what NIO's
-/// pipelining, protocol-error and encoder handlers did for it, in one place:
+/// It sits right behind NIO's `HTTPRequestDecoder` (plain check requests
+/// come straight from ``CheckRequestReader``, ahead of the decoder) and does
+/// what NIO's pipelining, protocol-error and encoder handlers did for it, in
+/// one place:
 ///
 /// - Answers leave in request order. While a request waits for its answer
 ///   (a commit, a forwarded check), later request parts and parse errors are
@@ -34,6 +36,8 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private enum Deferred {
         case part(HTTPServerRequestPart)
         case parserError(any Error)
+        /// The body of a plain check request read by `CheckRequestReader`.
+        case plainCheck(ByteBuffer)
     }
 
     /// How much of a refused body is drained before the connection closes.
@@ -44,7 +48,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let checkResponder: (any CheckResponder)?
     private let maxBody: Int
     /// Brings check answers back to this connection's event loop.
-    private let answers: AnswerQueue?
+    private var answers: AnswerQueue?
     private var state = State.idle
     /// A dispatched request whose answer is not written yet.
     private var answerOwed = false
@@ -53,7 +57,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
 
     /// `answers` must belong to the channel's event loop; without one, the
-    /// handler makes its own.
+    /// handler makes its own when added.
     init(responder: any HTTPResponder, maxBody: Int, answers: AnswerQueue? = nil) {
         self.responder = responder
         checkResponder = responder as? any CheckResponder
@@ -61,10 +65,8 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.answers = answers
     }
 
-    private var ownAnswers: AnswerQueue?
-
     func handlerAdded(context: ChannelHandlerContext) {
-        if answers == nil { ownAnswers = AnswerQueue(eventLoop: context.eventLoop) }
+        if answers == nil { answers = AnswerQueue(eventLoop: context.eventLoop) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -141,11 +143,22 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// A whole keep-alive `POST /v1/check` that `CheckRequestReader` read
+    /// ahead of the decoder, treated as the decoder's parts for it would be.
+    /// Only called when the responder is a ``CheckResponder``.
+    func receiveCheck(body: ByteBuffer, context: ChannelHandlerContext) {
+        if answerOwed || !deferred.isEmpty {
+            deferred.append(.plainCheck(body))
+            return
+        }
+        dispatchCheck(checkResponder!, context: context, body: body, keepAlive: true)
+    }
+
     /// `POST /v1/check` (exactly; other targets take the general route):
     /// the answer comes back on this event loop, from the commit thread or a
     /// peer's reply, and is encoded here rather than there.
     private func dispatchCheck(_ checks: any CheckResponder, context: ChannelHandlerContext, body: ByteBuffer, keepAlive: Bool) {
-        let queue = (answers ?? ownAnswers)!
+        let queue = answers!
         let destination = AnswerQueue.Destination(handler: self, context: context, keepAlive: keepAlive)
         let reply = checks.check(body: body) { reply in queue.post(reply, to: destination) }
         if let reply {
@@ -175,6 +188,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             switch event {
             case .part(let part): receive(part, context: context)
             case .parserError(let error): fail(context: context, error: error)
+            case .plainCheck(let body): dispatchCheck(checkResponder!, context: context, body: body, keepAlive: true)
             }
         }
         if deferred.isEmpty && readHeld {

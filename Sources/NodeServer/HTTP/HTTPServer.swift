@@ -37,10 +37,14 @@ public final class HTTPServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     // HTTPHandler does the pipelining, error and encoding work of
                     // `configureHTTPServerPipeline`'s handlers, so only the decoder stays.
+                    let handler = HTTPHandler(responder: responder, maxBody: maxBody,
+                                              answers: answerQueues[ObjectIdentifier(channel.eventLoop)])
+                    if responder is any CheckResponder {
+                        try channel.pipeline.syncOperations.addHandler(CheckRequestReader(handler: handler, maxBody: maxBody))
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                        HTTPHandler(responder: responder, maxBody: maxBody,
-                                    answers: answerQueues[ObjectIdentifier(channel.eventLoop)])
+                        handler
                     )
                 }
             }
