@@ -20,8 +20,9 @@ final class CheckRequestReader: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    /// Lower-case names of the fields a plain request may carry.
-    static let allowedFields: Set<String> = ["host", "content-type", "content-length", "user-agent", "accept", "accept-encoding"]
+    /// Lower-case names of the fields a plain request may carry; the first
+    /// is the one that frames the body.
+    static let allowedFields: [StaticString] = ["content-length", "host", "content-type", "user-agent", "accept", "accept-encoding"]
     static let maxHead = 4096
 
     private let handler: HTTPHandler
@@ -98,9 +99,8 @@ private struct PlainRequestScanner {
                 index += 2
                 break
             }
-            guard let (name, valueStart, valueEnd) = fieldLine() else { return nil }
-            guard let field = Self.allowedField(name) else { return nil }
-            if field == "content-length" {
+            guard let (name, valueStart, valueEnd) = fieldLine(), let field = Self.allowedField(name) else { return nil }
+            if field == 0 {
                 guard contentLength == nil, let length = decimal(valueStart..<valueEnd), length <= maxBody else { return nil }
                 contentLength = length
             }
@@ -144,11 +144,17 @@ private struct PlainRequestScanner {
         return value
     }
 
-    static func allowedField(_ name: UnsafeRawBufferPointer) -> String? {
-        guard name.count <= 15 else { return nil }
-        var lower = ""
-        for byte in name { lower.unicodeScalars.append(Unicode.Scalar((0x41...0x5A).contains(byte) ? byte | 0x20 : byte)) }
-        return CheckRequestReader.allowedFields.contains(lower) ? lower : nil
+    /// The index of `name` in ``CheckRequestReader/allowedFields``, ignoring
+    /// ASCII case.
+    static func allowedField(_ name: UnsafeRawBufferPointer) -> Int? {
+        fields: for (index, field) in CheckRequestReader.allowedFields.enumerated() where field.utf8CodeUnitCount == name.count {
+            let expected = UnsafeRawBufferPointer(start: field.utf8Start, count: field.utf8CodeUnitCount)
+            for (byte, lower) in zip(name, expected) where (0x41...0x5A).contains(byte) ? byte | 0x20 != lower : byte != lower {
+                continue fields
+            }
+            return index
+        }
+        return nil
     }
 
     /// RFC 9110 §5.6.2 tchar.
