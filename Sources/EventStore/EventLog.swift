@@ -22,6 +22,8 @@ public final class EventLog: Sendable {
     public let durability: Durability
 
     let pool: DatabasePool
+    /// The connection `checkpoint()` uses, opened on first use.
+    private let checkpointer = Mutex<DatabaseQueue?>(nil)
     /// Ids of keys known to be committed. Entries are added only after the
     /// transaction that created them commits, so a rolled-back insert never
     /// leaves a dangling id behind.
@@ -69,7 +71,40 @@ public final class EventLog: Sendable {
             throw StoreError(code: .cannotOpen, message: "cannot open \(path): \(error)", path: path)
         }
         self.pool = pool
+        try StoreError.typed(path: path, doing: "configuring the writer") {
+            try pool.writeWithoutTransaction { db in
+                // GRDB sets the writer to synchronous=NORMAL when it enables
+                // WAL, after `prepareDatabase`: set the chosen level again on
+                // the connection that commits. Checkpoints leave the commit
+                // path too (`checkpoint()`), so no answer waits behind one.
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            }
+        }
         try warmKeyCache()
+    }
+
+    /// Copies committed WAL frames into the database file from a connection
+    /// of its own (`PRAGMA wal_checkpoint(PASSIVE)`), so it never blocks the
+    /// writer; the node calls it every second. Returns the WAL's frames and
+    /// how many of them are now in the database file.
+    @discardableResult
+    public func checkpoint() throws(StoreError) -> (walFrames: Int, checkpointed: Int) {
+        try StoreError.typed(path: path, doing: "checkpointing") {
+            let connection = try checkpointer.withLock { cached in
+                if let cached { return cached }
+                var configuration = Configuration()
+                configuration.label = "EventLog.checkpoint"
+                configuration.busyMode = .timeout(1)
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                cached = queue
+                return queue
+            }
+            return try connection.writeWithoutTransaction { db in
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                return (walFrames: row?[1] ?? 0, checkpointed: row?[2] ?? 0)
+            }
+        }
     }
 
     /// Closes the database connections. Later calls fail with `store.closed`
@@ -102,11 +137,17 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// The value of a one-column `PRAGMA` as text, read on a reader
-    /// connection (diagnostics and tests).
+    /// The value of a one-column `PRAGMA` as text, read on the writer
+    /// connection, whose settings decide durability (diagnostics and tests).
     func pragma(_ name: String) throws(StoreError) -> String? {
-        try read("reading PRAGMA \(name)") { db in
-            try String.fetchOne(db, sql: "SELECT CAST(\(name) AS TEXT) FROM pragma_\(name)")
+        try StoreError.typed(path: path, doing: "reading PRAGMA \(name)") {
+            try pool.writeWithoutTransaction { db in
+                switch try DatabaseValue.fetchOne(db, sql: "PRAGMA \(name)")?.storage {
+                case .int64(let value): String(value)
+                case .string(let value): value
+                default: nil
+                }
+            }
         }
     }
 

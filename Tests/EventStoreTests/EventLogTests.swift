@@ -27,7 +27,19 @@ struct EventLogTests {
         #expect(try log.allEvents(after: 4).isEmpty)
     }
 
-    @Test("the file is in WAL mode and durability sets PRAGMA synchronous")
+    @Test("checkpoint copies committed WAL frames into the database file from its own connection")
+    func checkpointCopiesFrames() throws {
+        let dir = try TempDirectory()
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        _ = try log.append((0..<100).map { NewEvent(namespace: "ns", key: "k\($0)", rule: "r", atMs: Int64($0), hits: 1) })
+        let result = try log.checkpoint()
+        #expect(result.walFrames > 0)
+        #expect(result.checkpointed == result.walFrames)
+        let reopened = try EventLog(path: dir.file("events.sqlite"))
+        #expect(try reopened.eventCount() == 100)
+    }
+
+    @Test("the file is in WAL mode and durability sets PRAGMA synchronous on the writer")
     func walModeAndDurability() throws {
         let dir = try TempDirectory()
         let path = dir.file("events.sqlite")
@@ -37,6 +49,8 @@ struct EventLogTests {
         #expect(header.count >= 20)
         #expect(header[18] == 2 && header[19] == 2)
         #expect(try full.pragma("synchronous") == "2")  // FULL
+
+        #expect(try full.pragma("wal_autocheckpoint") == "0")
 
         let normal = try EventLog(path: path, durability: .normal)
         #expect(try normal.pragma("synchronous") == "1")  // NORMAL

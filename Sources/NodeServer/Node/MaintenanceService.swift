@@ -8,6 +8,8 @@ public struct MaintenanceService: Service {
     public struct Settings: Sendable {
         public var pruneInterval: Duration = .seconds(10)
         public var snapshotInterval: Duration = .seconds(30)
+        /// WAL checkpoints run here, off the commit thread (see `EventLog.checkpoint()`).
+        public var checkpointInterval: Duration = .seconds(1)
         public init() {}
     }
 
@@ -23,11 +25,17 @@ public struct MaintenanceService: Service {
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            var sincePrune = Duration.zero
             var sinceSnapshot = Duration.zero
             while true {
-                try await Task.sleep(for: settings.pruneInterval)
-                engine.prune()
-                sinceSnapshot += settings.pruneInterval
+                try await Task.sleep(for: settings.checkpointInterval)
+                await checkpoint()
+                sincePrune += settings.checkpointInterval
+                sinceSnapshot += settings.checkpointInterval
+                if sincePrune >= settings.pruneInterval {
+                    sincePrune = .zero
+                    engine.prune()
+                }
                 if sinceSnapshot >= settings.snapshotInterval {
                     sinceSnapshot = .zero
                     await snapshot()
@@ -35,6 +43,16 @@ public struct MaintenanceService: Service {
             }
         }
         await drain()
+    }
+
+    private func checkpoint() async {
+        let log = engine.log
+        do {
+            // A blocking SQLite call of a few ms: keep it off the cooperative pool.
+            _ = try await Task.detached { try log.checkpoint() }.value
+        } catch {
+            logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
+        }
     }
 
     private func snapshot() async {
