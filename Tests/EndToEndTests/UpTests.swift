@@ -10,7 +10,16 @@ struct UpTests {
         let cluster = try TestCluster(nodeCount: 3)
         let up = try TestProcess(name: "up", executable: TestEnvironment.binary, arguments: ["up", "--nodes", "3"],
                                  directory: cluster.directory, environment: ["ADMIN_TOKEN": TestCluster.adminToken])
-        defer { up.signal(SIGKILL) }
+        do {
+            try await checkRunningCluster(up, cluster)
+        } catch {
+            // SIGTERM, not SIGKILL: up must stop the nodes it started.
+            await up.stop()
+            throw error
+        }
+    }
+
+    private func checkRunningCluster(_ up: TestProcess, _ cluster: TestCluster) async throws {
         try await cluster.eventually(within: .seconds(60), "up prints that the cluster is up") {
             up.output.contains("cluster development is up") || !up.isRunning
         }
