@@ -26,6 +26,4 @@ final class WorkQueue: Service {
             group.cancelAll()
         }
     }
-
-    func finish() { continuation.finish() }
 }

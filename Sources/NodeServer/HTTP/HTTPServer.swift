@@ -61,8 +61,4 @@ public final class HTTPServer: Service {
             channel.close(promise: nil)
         }
     }
-
-    public func close() async {
-        try? await channel.close()
-    }
 }
