@@ -58,12 +58,27 @@ public enum StableHash {
         return state.finalize()
     }
 
+    /// A fingerprint of a set of node ids, in the order given (callers pass them sorted):
+    /// `[domain][u64 LE count]` then `[u64 LE byte length][id]` per id, so no two distinct
+    /// lists feed the same bytes. `PlacementView.epoch` is this over the ring's nodes.
+    static func fingerprint(nodes: [String]) -> UInt64 {
+        var state = FNV1a64()
+        state.combine(Domain.epoch.rawValue)
+        state.combine(length: nodes.count)
+        for node in nodes {
+            state.combine(length: node.utf8.count)
+            state.combine(utf8: node)
+        }
+        return state.finalize()
+    }
+
     /// Separates the uses of the hash so that equal inputs for different purposes do not
     /// produce correlated outputs. The raw values are part of the pinned hash.
     enum Domain: UInt8 {
         case ringKey = 1
         case ringPoint = 2
         case bucket = 3
+        case epoch = 4
     }
 
     /// `[domain][u64 LE byte length of first][first][second]`: the length prefix makes the
