@@ -23,10 +23,11 @@ let package = Package(
     ],
     targets: [
         // Pure cores: no IO, no dependencies, time passed in.
+        .target(name: "Wire"),
         .target(name: "JSONCore"),
-        .target(name: "LimiterCore", dependencies: ["JSONCore"]),
+        .target(name: "LimiterCore", dependencies: ["JSONCore", "Wire"]),
         .target(name: "Placement"),
-        .target(name: "Membership"),
+        .target(name: "Membership", dependencies: ["Wire"]),
 
         // Shells.
         .target(
@@ -52,7 +53,7 @@ let package = Package(
         .target(
             name: "NodeServer",
             dependencies: [
-                "JSONCore", "LimiterCore", "Placement", "Membership", "Config", "EventStore", "PeerTransport",
+                "JSONCore", "LimiterCore", "Placement", "Membership", "Wire", "Config", "EventStore", "PeerTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -79,6 +80,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"]),

@@ -33,7 +33,7 @@ struct NodeCommand: AsyncParsableCommand {
         } catch let error as StoreError {
             throw CLIError(error.message)
         }
-        print("node \(id) serving http://\(runtime.spec.host):\(runtime.httpPort) (env \(config.environment), version \(runtime.engine.ruleSet.version))")
+        print("node \(id) serving http://\(runtime.spec.host):\(runtime.httpPort) (env \(config.environment), version \(runtime.versions.deployment.stable))")
         flushOutput()
         try await runtime.run()
     }

@@ -1,3 +1,5 @@
+import Wire
+
 /// The table's compact binary snapshot, for `EventLog.writeSnapshot` and restart
 /// (DESIGN.md §6: restart replays snapshot + log tail).
 ///
@@ -27,7 +29,7 @@ extension LimiterTable {
     static let timeBound = LimitParameters.stateTimeBound
 
     public func encodeSnapshot() -> [UInt8] {
-        var writer = ByteWriter()
+        var writer = WireWriter()
         writer.bytes.reserveCapacity(16 + states.count * 32)
         writer.bytes.append(contentsOf: Self.magic)
         writer.byte(Self.formatVersion)
@@ -55,7 +57,7 @@ extension LimiterTable {
         return writer.bytes
     }
 
-    private static func encode(_ state: CounterState, into writer: inout ByteWriter) {
+    private static func encode(_ state: CounterState, into writer: inout WireWriter) {
         switch state {
         case .fixedWindow(let s):
             writer.byte(Tag.fixedWindow.rawValue)
@@ -122,7 +124,7 @@ extension LimiterTable {
             )
         }
 
-        var reader = ByteReader(bytes, from: headerSize, to: bodyEnd)
+        var reader = SnapshotReader(bytes, from: headerSize, to: bodyEnd)
         // Each rule name takes at least one byte and each entry at least four.
         let ruleCount = try reader.count("rule count", atMost: reader.remaining)
         var ruleNames: [String] = []
@@ -147,7 +149,7 @@ extension LimiterTable {
         self.init(states: states)
     }
 
-    private static func decodeState(_ reader: inout ByteReader) throws(SnapshotError) -> CounterState {
+    private static func decodeState(_ reader: inout SnapshotReader) throws(SnapshotError) -> CounterState {
         let rawTag = try reader.byte("algorithm tag")
         guard let tag = Tag(rawValue: rawTag) else {
             throw reader.fail(.invalidValue, "unknown algorithm tag \(rawTag)")
@@ -183,7 +185,7 @@ extension LimiterTable {
         }
     }
 
-    private static func decodeLog(_ reader: inout ByteReader) throws(SnapshotError) -> SlidingLogState {
+    private static func decodeLog(_ reader: inout SnapshotReader) throws(SnapshotError) -> SlidingLogState {
         // Each entry takes at least two bytes.
         let count = try reader.count("sliding_log entry count", atMost: reader.remaining / 2)
         guard count > 0 else { throw reader.fail(.invalidValue, "empty sliding_log") }
@@ -205,7 +207,7 @@ extension LimiterTable {
         return SlidingLogState(entries: entries)
     }
 
-    private static func time(_ reader: inout ByteReader, _ field: String) throws(SnapshotError) -> Int64 {
+    private static func time(_ reader: inout SnapshotReader, _ field: String) throws(SnapshotError) -> Int64 {
         let value = try reader.signed64(field)
         guard (-timeBound...timeBound).contains(value) else {
             throw reader.fail(.invalidValue, "\(field) \(value) is beyond ±2^61 ms")

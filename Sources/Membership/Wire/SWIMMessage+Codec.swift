@@ -1,6 +1,9 @@
-// Compact binary form of `SWIMMessage`, sent by the shell inside one TLS frame.
+import Wire
+
+// Compact binary form of `SWIMMessage`, the body of a peer envelope of type
+// `swim` (see `Wire.Envelope`, which carries the protocol version).
 //
-//   message  := version:u8(=1) type:u8 body
+//   message  := type:u8 body
 //   ping     := seq:varint members
 //   ping-req := seq:varint metadata timeout:varint members
 //   ack      := seq:varint target:str incarnation:varint members
@@ -17,10 +20,6 @@
 // A gossip entry is ~40-70 bytes for typical ids and hosts.
 
 extension SWIMMessage {
-    /// The codec version written in the first byte. A node that receives a
-    /// version it does not know refuses the message with `.unsupportedVersion`.
-    public static let codecVersion: UInt8 = 1
-
     /// Largest member list accepted in one message (push-pull of a big cluster).
     static let maxMembers = 4_096
     /// Largest `suspectedBy` set accepted; Lifeguard needs only `K + 1`.
@@ -41,92 +40,57 @@ extension SWIMMessage {
         case leave = 8
     }
 
-    /// The message as bytes.
+    /// The message as bytes (type and fields, no envelope).
     public func encode() -> [UInt8] {
-        var writer = ByteWriter(capacity: 32 + 64 * self.gossip.count)
-        writer.write(byte: Self.codecVersion)
-        switch self {
-        case .ping(let sequence, let payload):
-            writer.write(byte: MessageType.ping.rawValue)
-            writer.write(varint: sequence)
-            writer.write(members: payload)
-        case .pingRequest(let sequence, let target, let timeout, let payload):
-            writer.write(byte: MessageType.pingRequest.rawValue)
-            writer.write(varint: sequence)
-            writer.write(metadata: target)
-            writer.write(count: timeout, field: "pingRequest.timeout")
-            writer.write(members: payload)
-        case .ack(let sequence, let target, let incarnation, let payload):
-            writer.write(byte: MessageType.ack.rawValue)
-            writer.write(varint: sequence)
-            writer.write(string: target)
-            writer.write(varint: incarnation)
-            writer.write(members: payload)
-        case .nack(let sequence, let target):
-            writer.write(byte: MessageType.nack.rawValue)
-            writer.write(varint: sequence)
-            writer.write(string: target)
-        case .gossip(let payload):
-            writer.write(byte: MessageType.gossip.rawValue)
-            writer.write(members: payload)
-        case .pushPullRequest(let state):
-            writer.write(byte: MessageType.pushPullRequest.rawValue)
-            writer.write(members: state)
-        case .pushPullResponse(let state):
-            writer.write(byte: MessageType.pushPullResponse.rawValue)
-            writer.write(members: state)
-        case .leave(let member):
-            writer.write(byte: MessageType.leave.rawValue)
-            writer.write(member: member)
-        }
+        var writer = WireWriter(capacity: 32 + 64 * self.gossip.count)
+        self.encode(into: &writer)
         return writer.bytes
     }
 
-    /// Decodes untrusted bytes. Never traps: garbage, truncation, overlong
-    /// lengths and trailing bytes all throw a ``MembershipError`` whose
-    /// message names the field.
+    /// Appends the message (type and fields) to `writer`.
+    public func encode(into writer: inout WireWriter) {
+        switch self {
+        case .ping(let sequence, let payload):
+            writer.byte(MessageType.ping.rawValue)
+            writer.varint(sequence)
+            writer.write(members: payload)
+        case .pingRequest(let sequence, let target, let timeout, let payload):
+            writer.byte(MessageType.pingRequest.rawValue)
+            writer.varint(sequence)
+            writer.write(metadata: target)
+            writer.count(timeout, field: "pingRequest.timeout")
+            writer.write(members: payload)
+        case .ack(let sequence, let target, let incarnation, let payload):
+            writer.byte(MessageType.ack.rawValue)
+            writer.varint(sequence)
+            writer.string(target)
+            writer.varint(incarnation)
+            writer.write(members: payload)
+        case .nack(let sequence, let target):
+            writer.byte(MessageType.nack.rawValue)
+            writer.varint(sequence)
+            writer.string(target)
+        case .gossip(let payload):
+            writer.byte(MessageType.gossip.rawValue)
+            writer.write(members: payload)
+        case .pushPullRequest(let state):
+            writer.byte(MessageType.pushPullRequest.rawValue)
+            writer.write(members: state)
+        case .pushPullResponse(let state):
+            writer.byte(MessageType.pushPullResponse.rawValue)
+            writer.write(members: state)
+        case .leave(let member):
+            writer.byte(MessageType.leave.rawValue)
+            writer.write(member: member)
+        }
+    }
+
+    /// Decodes untrusted bytes holding exactly one message. Never traps:
+    /// garbage, truncation, overlong lengths and trailing bytes all throw a
+    /// ``MembershipError`` whose message names the field.
     public init(decoding bytes: [UInt8]) throws(MembershipError) {
-        var reader = ByteReader(bytes)
-        let version = try reader.readByte("codec version")
-        guard version == Self.codecVersion else {
-            throw MembershipError(
-                code: .unsupportedVersion,
-                message: "SWIM codec version \(version) is not supported (this build speaks \(Self.codecVersion))"
-            )
-        }
-        let typeByte = try reader.readByte("message type")
-        guard let type = MessageType(rawValue: typeByte) else {
-            throw MembershipError(code: .unknownMessageType, message: "unknown SWIM message type \(typeByte)")
-        }
-        switch type {
-        case .ping:
-            let sequence = try reader.readVarint("ping.sequence")
-            self = .ping(sequence: sequence, payload: try reader.readMembers("ping.payload"))
-        case .pingRequest:
-            let sequence = try reader.readVarint("pingRequest.sequence")
-            let target = try reader.readMetadata("pingRequest.target")
-            let timeout = try reader.readBounded("pingRequest.timeout", limit: Self.maxTimeout)
-            let payload = try reader.readMembers("pingRequest.payload")
-            self = .pingRequest(sequence: sequence, target: target, timeout: timeout, payload: payload)
-        case .ack:
-            let sequence = try reader.readVarint("ack.sequence")
-            let target = try reader.readString("ack.target", maxBytes: Self.maxIdentifierBytes)
-            let incarnation = try reader.readVarint("ack.incarnation")
-            let payload = try reader.readMembers("ack.payload")
-            self = .ack(sequence: sequence, target: target, incarnation: incarnation, payload: payload)
-        case .nack:
-            let sequence = try reader.readVarint("nack.sequence")
-            let target = try reader.readString("nack.target", maxBytes: Self.maxIdentifierBytes)
-            self = .nack(sequence: sequence, target: target)
-        case .gossip:
-            self = .gossip(payload: try reader.readMembers("gossip.payload"))
-        case .pushPullRequest:
-            self = .pushPullRequest(state: try reader.readMembers("pushPullRequest.state"))
-        case .pushPullResponse:
-            self = .pushPullResponse(state: try reader.readMembers("pushPullResponse.state"))
-        case .leave:
-            self = .leave(member: try reader.readMember("leave.member"))
-        }
+        var reader = WireReader(bytes)
+        try self.init(reading: &reader)
         guard reader.remaining == 0 else {
             throw MembershipError(
                 code: .trailingBytes,
@@ -134,11 +98,72 @@ extension SWIMMessage {
             )
         }
     }
+
+    /// Reads one message from `reader`, leaving what follows it (a newer
+    /// build's added fields) for the caller to judge.
+    public init(reading reader: inout WireReader) throws(MembershipError) {
+        do {
+            self = try Self.read(&reader)
+        } catch {
+            throw MembershipError(wire: error)
+        }
+    }
+
+    private static func read(_ reader: inout WireReader) throws(WireError) -> SWIMMessage {
+        let typeByte = try reader.byte("message type")
+        guard let type = MessageType(rawValue: typeByte) else {
+            throw reader.error(.invalidField, "unknown SWIM message type \(typeByte)")
+        }
+        switch type {
+        case .ping:
+            let sequence = try reader.varint("ping.sequence")
+            return .ping(sequence: sequence, payload: try reader.readMembers("ping.payload"))
+        case .pingRequest:
+            let sequence = try reader.varint("pingRequest.sequence")
+            let target = try reader.readMetadata("pingRequest.target")
+            let timeout = try reader.bounded("pingRequest.timeout", limit: Self.maxTimeout)
+            let payload = try reader.readMembers("pingRequest.payload")
+            return .pingRequest(sequence: sequence, target: target, timeout: timeout, payload: payload)
+        case .ack:
+            let sequence = try reader.varint("ack.sequence")
+            let target = try reader.string("ack.target", maxBytes: Self.maxIdentifierBytes)
+            let incarnation = try reader.varint("ack.incarnation")
+            let payload = try reader.readMembers("ack.payload")
+            return .ack(sequence: sequence, target: target, incarnation: incarnation, payload: payload)
+        case .nack:
+            let sequence = try reader.varint("nack.sequence")
+            let target = try reader.string("nack.target", maxBytes: Self.maxIdentifierBytes)
+            return .nack(sequence: sequence, target: target)
+        case .gossip:
+            return .gossip(payload: try reader.readMembers("gossip.payload"))
+        case .pushPullRequest:
+            return .pushPullRequest(state: try reader.readMembers("pushPullRequest.state"))
+        case .pushPullResponse:
+            return .pushPullResponse(state: try reader.readMembers("pushPullResponse.state"))
+        case .leave:
+            return .leave(member: try reader.readMember("leave.member"))
+        }
+    }
 }
 
-extension ByteWriter {
+extension MembershipError {
+    /// The membership code for a codec failure, keeping the message.
+    init(wire: WireError) {
+        let code: Code
+        switch wire.code {
+        case .truncated: code = .truncated
+        case .lengthTooLarge: code = .lengthTooLarge
+        case .unsupportedVersion: code = .unsupportedVersion
+        case .trailingBytes: code = .trailingBytes
+        default: code = wire.message.contains("message type") ? .unknownMessageType : .invalidField
+        }
+        self.init(code: code, message: "SWIM message: \(wire.message)")
+    }
+}
+
+extension WireWriter {
     fileprivate mutating func write(members: [Member]) {
-        self.write(count: members.count, field: "members.count")
+        self.count(members.count, field: "members.count")
         for member in members {
             self.write(member: member)
         }
@@ -148,43 +173,43 @@ extension ByteWriter {
         self.write(metadata: member.metadata)
         switch member.status {
         case .alive(let incarnation):
-            self.write(byte: 0)
-            self.write(varint: incarnation)
+            self.byte(0)
+            self.varint(incarnation)
         case .suspect(let incarnation, let suspectedBy):
-            self.write(byte: 1)
-            self.write(varint: incarnation)
+            self.byte(1)
+            self.varint(incarnation)
             // Sorted so that equal states encode to equal bytes.
             let suspectors = suspectedBy.sorted()
-            self.write(count: suspectors.count, field: "suspect.suspectedBy.count")
+            self.count(suspectors.count, field: "suspect.suspectedBy.count")
             for id in suspectors {
-                self.write(string: id)
+                self.string(id)
             }
         case .dead(let incarnation):
-            self.write(byte: 2)
-            self.write(varint: incarnation)
+            self.byte(2)
+            self.varint(incarnation)
         case .left(let incarnation):
-            self.write(byte: 3)
-            self.write(varint: incarnation)
+            self.byte(3)
+            self.varint(incarnation)
         }
     }
 
     fileprivate mutating func write(metadata: MemberMetadata) {
-        self.write(string: metadata.id)
-        self.write(string: metadata.peerAddress.host)
-        self.write(count: metadata.peerAddress.port, field: "metadata.peerAddress.port")
-        self.write(string: metadata.httpAddress.host)
-        self.write(count: metadata.httpAddress.port, field: "metadata.httpAddress.port")
-        self.write(string: metadata.build)
-        self.write(byte: metadata.role.rawValue)
+        self.string(metadata.id)
+        self.string(metadata.peerAddress.host)
+        self.count(metadata.peerAddress.port, field: "metadata.peerAddress.port")
+        self.string(metadata.httpAddress.host)
+        self.count(metadata.httpAddress.port, field: "metadata.httpAddress.port")
+        self.string(metadata.build)
+        self.byte(metadata.role.rawValue)
     }
 }
 
-extension ByteReader {
+extension WireReader {
     /// The smallest encoded member: seven empty strings/zeros, a role and a status.
     private static let minimumMemberSize = 9
 
-    fileprivate mutating func readMembers(_ field: @autoclosure () -> String) throws(MembershipError) -> [Member] {
-        let count = try self.readCount(
+    fileprivate mutating func readMembers(_ field: @autoclosure () -> String) throws(WireError) -> [Member] {
+        let count = try self.count(
             "\(field()).count",
             limit: SWIMMessage.maxMembers,
             minimumItemSize: Self.minimumMemberSize
@@ -197,16 +222,16 @@ extension ByteReader {
         return members
     }
 
-    fileprivate mutating func readMember(_ field: @autoclosure () -> String) throws(MembershipError) -> Member {
+    fileprivate mutating func readMember(_ field: @autoclosure () -> String) throws(WireError) -> Member {
         let metadata = try self.readMetadata("\(field()).metadata")
-        let tag = try self.readByte("\(field()).status")
-        let incarnation = try self.readVarint("\(field()).status.incarnation")
+        let tag = try self.byte("\(field()).status")
+        let incarnation = try self.varint("\(field()).status.incarnation")
         let status: MemberStatus
         switch tag {
         case 0:
             status = .alive(incarnation: incarnation)
         case 1:
-            let count = try self.readCount(
+            let count = try self.count(
                 "\(field()).status.suspectedBy",
                 limit: SWIMMessage.maxSuspectors,
                 minimumItemSize: 1
@@ -214,7 +239,7 @@ extension ByteReader {
             var suspectedBy = Set<String>()
             for index in 0..<count {
                 suspectedBy.insert(
-                    try self.readString(
+                    try self.string(
                         "\(field()).status.suspectedBy[\(index)]",
                         maxBytes: SWIMMessage.maxIdentifierBytes
                     )
@@ -226,24 +251,24 @@ extension ByteReader {
         case 3:
             status = .left(incarnation: incarnation)
         default:
-            throw MembershipError(code: .invalidField, message: "\(field()).status has unknown tag \(tag)")
+            throw self.error(.invalidField, "\(field()).status has unknown tag \(tag)")
         }
         return Member(metadata: metadata, status: status)
     }
 
-    fileprivate mutating func readMetadata(_ field: @autoclosure () -> String) throws(MembershipError) -> MemberMetadata {
-        let id = try self.readString("\(field()).id", maxBytes: SWIMMessage.maxIdentifierBytes)
+    fileprivate mutating func readMetadata(_ field: @autoclosure () -> String) throws(WireError) -> MemberMetadata {
+        let id = try self.string("\(field()).id", maxBytes: SWIMMessage.maxIdentifierBytes)
         guard !id.isEmpty else {
-            throw MembershipError(code: .invalidField, message: "\(field()).id is empty")
+            throw self.error(.invalidField, "\(field()).id is empty")
         }
-        let peerHost = try self.readString("\(field()).peerAddress.host", maxBytes: SWIMMessage.maxIdentifierBytes)
-        let peerPort = try self.readBounded("\(field()).peerAddress.port", limit: 65_535)
-        let httpHost = try self.readString("\(field()).httpAddress.host", maxBytes: SWIMMessage.maxIdentifierBytes)
-        let httpPort = try self.readBounded("\(field()).httpAddress.port", limit: 65_535)
-        let build = try self.readString("\(field()).build", maxBytes: SWIMMessage.maxBuildBytes)
-        let roleByte = try self.readByte("\(field()).role")
+        let peerHost = try self.string("\(field()).peerAddress.host", maxBytes: SWIMMessage.maxIdentifierBytes)
+        let peerPort = try self.bounded("\(field()).peerAddress.port", limit: 65_535)
+        let httpHost = try self.string("\(field()).httpAddress.host", maxBytes: SWIMMessage.maxIdentifierBytes)
+        let httpPort = try self.bounded("\(field()).httpAddress.port", limit: 65_535)
+        let build = try self.string("\(field()).build", maxBytes: SWIMMessage.maxBuildBytes)
+        let roleByte = try self.byte("\(field()).role")
         guard let role = MemberRole(rawValue: roleByte) else {
-            throw MembershipError(code: .invalidField, message: "\(field()).role has unknown value \(roleByte)")
+            throw self.error(.invalidField, "\(field()).role has unknown value \(roleByte)")
         }
         return MemberMetadata(
             id: id,

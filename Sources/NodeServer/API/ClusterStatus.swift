@@ -26,6 +26,9 @@ public struct MemberSummary: Sendable, Hashable {
 /// What the HTTP API needs to know of the cluster around this node.
 public protocol ClusterStatus: Sendable {
     func members() -> [MemberSummary]
+    /// What `/health` reports of the cluster: the nodes on the placement
+    /// ring (the alive ones), and why this node does not serve yet, if so.
+    var serving: ClusterServing { get }
     /// Owner first, then replicas, of a key.
     func placement(namespace: String, key: String, replicas: Int) -> [String]
 }
@@ -34,6 +37,18 @@ public protocol ClusterStatus: Sendable {
 public struct SoloCluster: ClusterStatus {
     let summary: MemberSummary
     public init(summary: MemberSummary) { self.summary = summary }
+    public var serving: ClusterServing { ClusterServing(members: 1, notServingReason: nil) }
     public func members() -> [MemberSummary] { [summary] }
     public func placement(namespace: String, key: String, replicas: Int) -> [String] { [summary.id] }
+}
+
+/// The cluster part of `/health`.
+public struct ClusterServing: Sendable, Hashable {
+    public var members: Int
+    public var notServingReason: String?
+
+    public init(members: Int, notServingReason: String?) {
+        self.members = members
+        self.notServingReason = notServingReason
+    }
 }

@@ -8,24 +8,25 @@ import ServiceLifecycle
 import Synchronization
 
 /// A node's place in the cluster: the mutual-TLS peer endpoint, SWIM
-/// membership, the hash ring over the active nodes, and forwarding of
-/// checks to their owners (DESIGN §6).
-final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
+/// membership, the agreed-placement view over the alive nodes, and
+/// forwarding of checks to their owners (DESIGN §6).
+final class ClusterNode: OwnerLookup, ClusterStatus {
     let nodeID: String
     let peer: PeerService
-    let queue: WorkQueue
     let shell: MembershipShell
     let forwarder: Forwarder
     private let engine: LimiterEngine
+    private let versions: RuleVersions
     private let view: ClusterView
+    private let replies = ReplyCache()
     private let logger: Logger
 
-    var services: [any Service] { [queue, PeerServiceRunner(peer: peer), shell] }
+    var services: [any Service] { [PeerServiceRunner(peer: peer), shell] }
 
     /// A cluster node when the topology lists more than this node; nil for
     /// a node running alone, which needs no certificates or peer port.
-    static func make(config: ResolvedConfig, spec: NodeSpec, engine: LimiterEngine, group: any EventLoopGroup,
-                     logger: Logger) async throws -> ClusterNode? {
+    static func make(config: ResolvedConfig, spec: NodeSpec, engine: LimiterEngine, versions: RuleVersions,
+                     group: any EventLoopGroup, logger: Logger) async throws -> ClusterNode? {
         guard let topology = config.topology, topology.nodes.count > 1 else { return nil }
         let tls: PeerTLS
         do {
@@ -34,7 +35,8 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
             throw NodeError(code: "certificates", message:
                 "node \(spec.id): \(error.message) (make them with `ratelimit certs init --env \(config.environment)`)")
         }
-        let node = ClusterNode(config: config, topology: topology, spec: spec, engine: engine, tls: tls, group: group, logger: logger)
+        let node = ClusterNode(config: config, topology: topology, spec: spec, engine: engine, versions: versions, tls: tls,
+                               group: group, logger: logger)
         do {
             _ = try await node.peer.bind()
         } catch {
@@ -43,17 +45,17 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
         return node
     }
 
-    private init(config: ResolvedConfig, topology: ClusterTopology, spec: NodeSpec, engine: LimiterEngine, tls: PeerTLS,
-                 group: any EventLoopGroup, logger: Logger) {
+    private init(config: ResolvedConfig, topology: ClusterTopology, spec: NodeSpec, engine: LimiterEngine,
+                 versions: RuleVersions, tls: PeerTLS, group: any EventLoopGroup, logger: Logger) {
         nodeID = spec.id
         self.engine = engine
+        self.versions = versions
         self.logger = logger
         let view = ClusterView(selfID: spec.id, topology: topology, logger: logger)
         self.view = view
-        queue = WorkQueue()
         let inbox = PeerInbox()
         peer = PeerService(localID: spec.id, environment: config.environment, host: spec.host, port: spec.peerPort, tls: tls,
-                           handler: { from, payload in await inbox.handle(from: from, payload: payload) },
+                           responder: { from, payload, reply in inbox.handle(from: from, payload: payload, reply: reply) },
                            logger: logger, eventLoopGroup: group)
         let myself = MemberMetadata(id: spec.id, peerAddress: HostPort(host: spec.host, port: spec.peerPort),
                                     httpAddress: HostPort(host: spec.host, port: spec.httpPort), build: BuildInfo.version)
@@ -62,34 +64,31 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
                            httpAddress: HostPort(host: node.host, port: node.httpPort), build: BuildInfo.version)
         }
         // A restarted node must outrank its own earlier life in everyone's
-        // view (SWIM refutation), so its incarnation starts at the clock.
-        let clock = SystemClock()
-        let instance = SWIMInstance(myself: myself, incarnation: Incarnation(clock.nowMs()),
-                                    randomSeed: UInt64(truncatingIfNeeded: clock.nowMs()) ^ StableHash.hash64(spec.id))
-        shell = MembershipShell(instance: instance, seeds: seeds, peer: peer, queue: queue, clock: clock, logger: logger) { active in
-            view.update(active: active)
+        // view (SWIM refutation), so its incarnation starts at the wall
+        // clock; protocol timeouts use the monotonic clock (MembershipShell).
+        let wallMs = SystemClock().nowMs()
+        let instance = SWIMInstance(myself: myself, incarnation: Incarnation(wallMs),
+                                    randomSeed: UInt64(truncatingIfNeeded: wallMs) ^ StableHash.hash64(spec.id))
+        shell = MembershipShell(instance: instance, seeds: seeds, peer: peer, eventLoop: group.next(), logger: logger) { update in
+            view.update(update)
         }
-        forwarder = Forwarder(peer: peer, registry: engine.metrics.registry, node: spec.id, logger: logger) { id in
-            view.address(of: id)
-        }
+        forwarder = Forwarder(peer: peer, registry: versions.metrics.registry, node: spec.id, logger: logger,
+                              addressOf: { view.address(of: $0) }, epoch: { view.current.epoch })
         inbox.attach(self)
     }
 
-    // MARK: OwnerLookup, CheckForwarding
+    // MARK: OwnerLookup, ClusterStatus
 
-    func owner(namespace: String, key: String) -> String? {
-        view.ring.withLock { $0.owner(namespace: namespace, key: key) }
+    var placementView: PlacementView { view.current }
+
+    var serving: ClusterServing {
+        let view = view.current
+        return ClusterServing(members: view.memberCount, notServingReason: view.isSettled ? nil
+            : "joining: no full membership exchange with a peer yet, so placement is not agreed")
     }
-
-    func forward(_ requests: [CheckRequest], to owner: String,
-                 completion: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void) {
-        forwarder.forward(requests, to: owner, completion: completion)
-    }
-
-    // MARK: ClusterStatus
 
     func members() -> [MemberSummary] {
-        let ring = view.ring.withLock { $0 }
+        let ring = view.current.ring
         return shell.members.map { member in
             MemberSummary(id: member.id, address: member.metadata.peerAddress.description,
                           httpAddress: member.metadata.httpAddress.description, status: member.status.name,
@@ -100,96 +99,142 @@ final class ClusterNode: OwnerLookup, CheckForwarding, ClusterStatus {
     }
 
     func placement(namespace: String, key: String, replicas: Int) -> [String] {
-        view.ring.withLock { $0.replicas(namespace: namespace, key: key, count: max(1, replicas)) }
+        view.current.replicas(namespace: namespace, key: key, count: max(1, replicas))
     }
 
     // MARK: Inbound
 
-    func handle(from sender: String, payload: ByteBuffer) async -> ByteBuffer? {
+    /// A peer's message, on its connection's event loop.
+    func handle(from sender: String, payload: ByteBuffer, reply: PeerReply) {
         let message: PeerMessage
         do {
             message = try PeerMessage(decoding: payload)
         } catch {
             logger.warning("dropping malformed peer message", metadata: ["from": "\(sender)", "error": "\(error)"])
-            return PeerMessage.problem(status: 400, code: "malformed-peer-message", detail: "\(error)").buffer
+            return reply(PeerMessage.problem(status: 400, code: "malformed-peer-message", detail: "\(error)").buffer)
         }
         switch message {
-        case .swim(let bytes):
-            shell.receive(bytes, from: sender)
-            return nil
-        case .checkBatch(let requests):
-            return await decideForwarded(requests).buffer
+        case .swim(let swim):
+            shell.receive(swim, from: sender)
+            reply(nil)
+        case .checkBatch(let batch):
+            let key = ReplyCache.Key(sender: sender, requestID: batch.requestID)
+            guard replies.begin(key, reply: reply) else { return }
+            decideForwarded(batch) { [replies] answer in
+                let buffer = answer.buffer
+                reply(buffer)
+                replies.finish(key, answer: buffer)
+            }
         case .checkResults, .problem:
-            return PeerMessage.problem(status: 400, code: "unexpected-peer-message", detail: "not a request").buffer
+            reply(PeerMessage.problem(status: 400, code: "unexpected-peer-message", detail: "not a request").buffer)
+        case .unsupported(let type, let version):
+            reply(PeerMessage.problem(status: 501, code: "unsupported-peer-message",
+                                      detail: "\(nodeID) does not know message type \(type) of protocol version \(version)").buffer)
         }
     }
 
-    /// Decides checks another node forwarded because this node owns them.
-    /// They are validated again: a peer is authenticated, not infallible.
-    private func decideForwarded(_ requests: [CheckRequest]) async -> PeerMessage {
-        let rules = engine.ruleSet.rules
-        for request in requests {
-            if rules[request.rule] == nil {
-                return .problem(status: 422, code: "unknown-rule", detail: "rule \"\(request.rule)\" is not configured on \(nodeID)")
+    /// Decides the forwarded checks this node owns under its own view, and
+    /// disowns the rest. They are validated again: a peer is authenticated,
+    /// not infallible.
+    private func decideForwarded(_ batch: ForwardedBatch, completion: @escaping @Sendable (PeerMessage) -> Void) {
+        let placement = view.current
+        var items = [ForwardedResults.Item?](repeating: nil, count: batch.checks.count)
+        var decide: [LimiterEngine.ResolvedCheck] = []
+        var decideIndices: [Int] = []
+        for (index, check) in batch.checks.enumerated() {
+            let request = check.request
+            guard let version = versions.installed(check.version) else {
+                items[index] = .refused(status: 503, code: "version-not-installed",
+                                        detail: "rule-set version \(check.version) is not installed on \(nodeID) yet")
+                continue
             }
-            if request.key.isEmpty || request.key.utf8.count > CheckRequest.maxKeyBytes {
-                return .problem(status: 422, code: "invalid-field", detail: "key: must be 1 to \(CheckRequest.maxKeyBytes) bytes")
+            guard let rule = version.ruleSet.rules[request.rule] else {
+                items[index] = .refused(status: 422, code: "unknown-rule",
+                                        detail: "rule \"\(request.rule)\" is not in version \(check.version) on \(nodeID)")
+                continue
+            }
+            guard !request.key.isEmpty, request.key.utf8.count <= CheckRequest.maxKeyBytes else {
+                items[index] = .refused(status: 422, code: "invalid-field", detail: "key: must be 1 to \(CheckRequest.maxKeyBytes) bytes")
+                continue
+            }
+            switch placement.accept(namespace: rule.namespaceID, key: request.key, senderEpoch: batch.epoch) {
+            case .decide:
+                decide.append(LimiterEngine.ResolvedCheck(request: request, rule: rule, version: check.version))
+                decideIndices.append(index)
+            case .notMine(let owner, _):
+                items[index] = .notMine(owner: owner)
             }
         }
-        let result: Result<[CheckResult], APIProblem> = await withCheckedContinuation { continuation in
-            let outcome = engine.check(requests) { continuation.resume(returning: $0) }
-            if case .done(let result) = outcome { continuation.resume(returning: result) }
+        let decidedIndices = decideIndices
+        let finish: @Sendable ([ForwardedResults.Item?], Result<[CheckResult], APIProblem>) -> Void = { items, decided in
+            switch decided {
+            case .failure(let problem):
+                completion(.problem(status: problem.status, code: problem.code, detail: problem.detail))
+            case .success(let results):
+                var items = items
+                for (index, result) in zip(decidedIndices, results) { items[index] = .decided(result) }
+                completion(.checkResults(ForwardedResults(requestID: batch.requestID, epoch: placement.epoch,
+                                                          items: items.map { $0! })))
+            }
         }
-        switch result {
-        case .success(let results): return .checkResults(results)
-        case .failure(let problem): return .problem(status: problem.status, code: problem.code, detail: problem.detail)
+        if decide.isEmpty { return finish(items, .success([])) }
+        let pending = items
+        if case .done(let result) = engine.check(decide, onCommit: { finish(pending, $0) }) {
+            finish(items, result)
         }
     }
 }
 
-/// The ring over the active nodes and where to reach each peer, rebuilt
-/// whenever membership reachability changes.
+/// The agreed-placement view over the alive nodes and where to reach each
+/// peer, replaced on every membership update in the order they happen.
 final class ClusterView: Sendable {
-    let ring: Mutex<HashRing>
+    private let view: Mutex<PlacementView>
     private let addresses: Mutex<[String: PeerAddress]>
     private let logger: Logger
 
     init(selfID: String, topology: ClusterTopology, logger: Logger) {
-        ring = Mutex(HashRing(nodes: [selfID]))
+        view = Mutex(.unsettled(selfID: selfID))
         var known: [String: PeerAddress] = [:]
         for node in topology.nodes { known[node.id] = PeerAddress(id: node.id, host: node.host, port: node.peerPort) }
         addresses = Mutex(known)
         self.logger = logger
     }
 
+    var current: PlacementView { view.withLock { $0 } }
+
     func address(of id: String) -> PeerAddress? { addresses.withLock { $0[id] } }
 
-    func update(active: [Member]) {
-        let nodes = active.filter { $0.metadata.role == .node }
+    func update(_ update: MembershipShell.Update) {
+        let nodes = update.members.filter { $0.metadata.role == .node }
         addresses.withLock { addresses in
             for member in nodes {
                 addresses[member.id] = PeerAddress(id: member.id, host: member.metadata.peerAddress.host,
                                                    port: member.metadata.peerAddress.port)
             }
         }
-        let updated = HashRing(nodes: nodes.map(\.id))
-        let changed = ring.withLock { ring in
-            defer { ring = updated }
-            return ring.nodes != updated.nodes
+        let alive = nodes.filter { $0.status.isAlive }.map(\.id)
+        let updated = view.withLock { view in
+            let next = PlacementView(selfID: view.selfID, aliveNodes: alive, settled: update.settled)
+            defer { view = next }
+            return next == view ? nil : next
         }
-        if changed { logger.info("ring changed", metadata: ["nodes": "\(updated.nodes.joined(separator: ","))"]) }
+        if let updated {
+            logger.info("placement changed", metadata: [
+                "epoch": "\(updated.epoch)", "settled": "\(updated.isSettled)", "nodes": "\(updated.ring.nodes.joined(separator: ","))",
+            ])
+        }
     }
 }
 
-/// Lets the peer handler, created before the node it calls, reach it.
+/// Lets the peer responder, created before the node it calls, reach it.
 final class PeerInbox: Sendable {
     private let node = Mutex<ClusterNode?>(nil)
 
     func attach(_ node: ClusterNode) { self.node.withLock { $0 = node } }
 
-    func handle(from sender: String, payload: ByteBuffer) async -> ByteBuffer? {
-        guard let node = node.withLock({ $0 }) else { return nil }
-        return await node.handle(from: sender, payload: payload)
+    func handle(from sender: String, payload: ByteBuffer, reply: PeerReply) {
+        guard let node = node.withLock({ $0 }) else { return reply(nil) }
+        node.handle(from: sender, payload: payload, reply: reply)
     }
 }
 

@@ -10,6 +10,11 @@ import Synchronization
 /// arrive meanwhile wait and leave together as the next batch when one
 /// returns, capped at `maxBatch`. Under load that batches as a fixed window
 /// would, without adding a window's delay to a lone check.
+///
+/// Each batch carries a request id unique to this node and this node's
+/// placement epoch. A batch whose connection dropped before the answer is
+/// sent once more with the same id: the owner's reply cache answers a batch
+/// it already decided without counting its hits again.
 final class Forwarder: CheckForwarding {
     struct Settings: Sendable {
         var maxInFlight = 2
@@ -17,45 +22,51 @@ final class Forwarder: CheckForwarding {
         var timeout: Duration = .seconds(2)
     }
 
+    typealias Completion = @Sendable (Result<ForwardedResults, APIProblem>) -> Void
+
     private struct Item {
-        var requests: [CheckRequest]
-        var completion: @Sendable (Result<[CheckResult], APIProblem>) -> Void
+        var checks: [LimiterEngine.ResolvedCheck]
+        var completion: Completion
     }
 
     private struct Lane {
         var pending: [Item] = []
-        var pendingChecks = 0
         var inFlight = 0
     }
 
     private let lanes = Mutex<[String: Lane]>([:])
+    private let nextRequestID = Atomic<UInt64>(1)
     private let peer: PeerService
     private let settings: Settings
     private let logger: Logger
     private let addressOf: @Sendable (String) -> PeerAddress?
+    private let epoch: @Sendable () -> UInt64
     /// Batches sent and the checks in them: their ratio is the mean batch size.
     private let batches: Prometheus.Counter
     private let forwardedChecks: Prometheus.Counter
 
-    init(peer: PeerService, settings: Settings = Settings(), registry: PrometheusCollectorRegistry,
-         node: String, logger: Logger, addressOf: @escaping @Sendable (String) -> PeerAddress?) {
+    init(peer: PeerService, settings: Settings = Settings(), registry: PrometheusCollectorRegistry, node: String,
+         logger: Logger, addressOf: @escaping @Sendable (String) -> PeerAddress?, epoch: @escaping @Sendable () -> UInt64) {
         self.peer = peer
         self.settings = settings
         self.logger = logger
         self.addressOf = addressOf
-        batches = registry.makeCounter(name: "rate_limit_forward_batches_total", labels: [("node", node)],
-                                       help: "Batches of checks forwarded to their owners")
-        forwardedChecks = registry.makeCounter(name: "rate_limit_forwarded_checks_total", labels: [("node", node)],
-                                               help: "Checks forwarded to their owners")
+        self.epoch = epoch
+        batches = registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "rate_limit", metricName: "forward_batches", unitName: "total",
+                                             helpText: "Batches of checks forwarded to their owners"),
+            labels: [("node", node)])
+        forwardedChecks = registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "rate_limit", metricName: "forwarded_checks", unitName: "total",
+                                             helpText: "Checks forwarded to their owners"),
+            labels: [("node", node)])
     }
 
-    func forward(_ requests: [CheckRequest], to owner: String,
-                 completion: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void) {
+    func forward(_ checks: [LimiterEngine.ResolvedCheck], to owner: String, completion: @escaping Completion) {
         let batch: [Item]? = lanes.withLock { lanes in
             var lane = lanes[owner, default: Lane()]
             defer { lanes[owner] = lane }
-            lane.pending.append(Item(requests: requests, completion: completion))
-            lane.pendingChecks += requests.count
+            lane.pending.append(Item(checks: checks, completion: completion))
             return Self.takeBatch(&lane, settings: settings)
         }
         if let batch { send(batch, to: owner) }
@@ -66,27 +77,27 @@ final class Forwarder: CheckForwarding {
         guard lane.inFlight < settings.maxInFlight, !lane.pending.isEmpty else { return nil }
         var taken: [Item] = []
         var checks = 0
-        while let next = lane.pending.first, taken.isEmpty || checks + next.requests.count <= settings.maxBatch {
+        while let next = lane.pending.first, taken.isEmpty || checks + next.checks.count <= settings.maxBatch {
             taken.append(next)
-            checks += next.requests.count
+            checks += next.checks.count
             lane.pending.removeFirst()
         }
-        lane.pendingChecks -= checks
         lane.inFlight += 1
         return taken
     }
 
     private func send(_ items: [Item], to owner: String) {
-        roundTrip(items.flatMap(\.requests), to: owner) { [self] result in
+        let checks = items.flatMap(\.checks).map { ForwardedBatch.Check(request: $0.request, version: $0.version) }
+        let batch = ForwardedBatch(requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue, epoch: epoch(),
+                                   checks: checks)
+        roundTrip(batch, to: owner, attempt: 1) { [self] result in
             var offset = 0
             for item in items {
-                let count = item.requests.count
-                switch result {
-                case .success(let results):
-                    item.completion(.success(Array(results[offset..<offset + count])))
-                case .failure(let problem):
-                    item.completion(.failure(problem))
-                }
+                let count = item.checks.count
+                item.completion(result.map { results in
+                    ForwardedResults(requestID: results.requestID, epoch: results.epoch,
+                                     items: Array(results.items[offset..<offset + count]))
+                })
                 offset += count
             }
             let next: [Item]? = lanes.withLock { lanes in
@@ -101,24 +112,32 @@ final class Forwarder: CheckForwarding {
 
     /// One batch to its owner and back, on event-loop futures: no task hops
     /// between the HTTP handler and the peer connection.
-    private func roundTrip(_ requests: [CheckRequest], to owner: String,
-                           completion: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void) {
+    private func roundTrip(_ batch: ForwardedBatch, to owner: String, attempt: Int, completion: @escaping Completion) {
         guard let address = addressOf(owner) else {
             completion(.failure(.unavailable("owner \(owner) of the key is not a known member")))
             return
         }
-        batches.increment()
-        forwardedChecks.increment(by: Int64(requests.count))
+        if attempt == 1 {
+            batches.increment()
+            forwardedChecks.increment(by: Int64(batch.checks.count))
+        }
         let logger = logger
-        peer.request(to: address, payload: PeerMessage.checkBatch(requests).buffer, timeout: settings.timeout).whenComplete { result in
+        peer.request(to: address, payload: PeerMessage.checkBatch(batch).buffer, timeout: settings.timeout).whenComplete { [self] result in
             switch result {
             case .failure(let error):
-                let message = (error as? PeerError)?.message ?? "\(error)"
+                let peerError = error as? PeerError
+                // A dropped connection may have lost the request or only its
+                // answer: the same id makes a second try safe.
+                if attempt == 1, let code = peerError?.code, code == .connectionClosed || code == .connectFailed {
+                    roundTrip(batch, to: owner, attempt: 2, completion: completion)
+                    return
+                }
+                let message = peerError?.message ?? "\(error)"
                 logger.warning("forwarding to the owner failed", metadata: ["owner": "\(owner)", "error": "\(message)"])
                 completion(.failure(.unavailable("owner \(owner) of the key is unreachable: \(message)")))
             case .success(let reply):
                 switch try? PeerMessage(decoding: reply) {
-                case .checkResults(let results) where results.count == requests.count:
+                case .checkResults(let results) where results.items.count == batch.checks.count && results.requestID == batch.requestID:
                     completion(.success(results))
                 case .problem(let status, let code, let detail):
                     completion(.failure(APIProblem(status: status, code: code, title: "Owner could not decide", detail: "\(owner): \(detail)")))

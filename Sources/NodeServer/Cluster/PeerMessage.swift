@@ -1,21 +1,28 @@
 import LimiterCore
+import Membership
 import NIOCore
+import Wire
 
-/// What nodes say to each other inside peer frames: membership gossip and
-/// batches of forwarded checks. A compact binary codec: one kind byte, then
-/// fields; strings are UInt16-length-prefixed UTF-8 (keys are at most 1024
-/// bytes). Decoding never traps on hostile input: it throws.
+/// What nodes say to each other inside peer frames, each sealed in a
+/// ``Wire/Envelope`` (protocol version, type, fields), the one wire format
+/// of the cluster: membership gossip and forwarded checks.
+///
+/// Decoding never traps on hostile input: it throws. A message type this
+/// build does not know decodes as ``unsupported(type:version:)`` so the
+/// receiver can answer it instead of dropping the connection.
 enum PeerMessage: Sendable, Equatable {
-    /// A SWIM message (ping, ping-req, push-pull...) in the Membership codec.
-    case swim([UInt8])
-    /// Checks this node owns, from a node that does not.
-    case checkBatch([CheckRequest])
-    /// The owner's answers, in request order.
-    case checkResults([CheckResult])
-    /// The owner could not decide (for example its log is failing).
+    /// A SWIM message (ping, ping-req, push-pull...).
+    case swim(SWIMMessage)
+    /// Checks for keys the sender believes this node owns.
+    case checkBatch(ForwardedBatch)
+    /// The owner's answers to a ``ForwardedBatch``, in request order.
+    case checkResults(ForwardedResults)
+    /// The owner could not decide the batch at all (for example its log is failing).
     case problem(status: Int, code: String, detail: String)
+    /// A message of a type this build does not know (a newer peer's).
+    case unsupported(type: UInt64, version: UInt8)
 
-    enum Kind: UInt8 {
+    enum Kind: UInt64 {
         case swim = 1
         case checkBatch = 2
         case checkResults = 3
@@ -28,114 +35,212 @@ enum PeerMessage: Sendable, Equatable {
 
     /// At most this many checks in one forwarded batch (the HTTP batch cap).
     static let maxChecks = CheckRequest.maxBatch
+    static let maxVersionBytes = 64
+    static let maxNameBytes = 255
 
-    func encode(into buffer: inout ByteBuffer) {
+    /// The message as an envelope of this build's protocol version.
+    func encode(version: UInt8 = Envelope.currentVersion) -> [UInt8] {
         switch self {
-        case .swim(let bytes):
-            buffer.writeInteger(Kind.swim.rawValue)
-            buffer.writeBytes(bytes)
-        case .checkBatch(let requests):
-            buffer.writeInteger(Kind.checkBatch.rawValue)
-            buffer.writeInteger(UInt32(requests.count))
-            for request in requests {
-                buffer.writeShortString(request.rule)
-                buffer.writeShortString(request.key)
-                buffer.writeInteger(UInt32(request.hits))
+        case .swim(let message):
+            return Envelope.seal(type: Kind.swim.rawValue, capacity: 128, version: version) { message.encode(into: &$0) }
+        case .checkBatch(let batch):
+            return Envelope.seal(type: Kind.checkBatch.rawValue, capacity: 24 + batch.checks.count * 32, version: version) {
+                batch.encode(into: &$0)
             }
         case .checkResults(let results):
-            buffer.writeInteger(Kind.checkResults.rawValue)
-            buffer.writeInteger(UInt32(results.count))
-            for result in results {
-                let decision = result.decision
-                buffer.writeInteger(UInt8(decision.allowed ? 1 : 0))
-                buffer.writeInteger(Int64(decision.limit))
-                buffer.writeInteger(Int64(decision.remaining))
-                buffer.writeInteger(decision.resetMs)
-                buffer.writeInteger(decision.retryAfterMs)
-                buffer.writeShortString(result.rule)
-                buffer.writeShortString(result.version)
-                buffer.writeShortString(result.node)
+            return Envelope.seal(type: Kind.checkResults.rawValue, capacity: 24 + results.items.count * 48, version: version) {
+                results.encode(into: &$0)
             }
         case .problem(let status, let code, let detail):
-            buffer.writeInteger(Kind.problem.rawValue)
-            buffer.writeInteger(UInt16(clamping: status))
-            buffer.writeShortString(code)
-            buffer.writeShortString(String(detail.utf8.prefix(4000)) ?? "")
+            return Envelope.seal(type: Kind.problem.rawValue, version: version) { writer in
+                writer.count(max(0, status), field: "problem.status")
+                writer.string(code)
+                writer.string(String(decoding: detail.utf8.prefix(4000), as: UTF8.self))
+            }
+        case .unsupported(let type, _):
+            preconditionFailure("PeerMessage: an unsupported message (type \(type)) is only ever decoded, never sent")
         }
     }
 
-    var buffer: ByteBuffer {
-        var buffer = ByteBuffer()
-        encode(into: &buffer)
-        return buffer
-    }
+    var buffer: ByteBuffer { ByteBuffer(bytes: encode()) }
 
     init(decoding buffer: ByteBuffer) throws(DecodingError) {
-        var buffer = buffer
-        guard let raw: UInt8 = buffer.readInteger(), let kind = Kind(rawValue: raw) else {
-            throw DecodingError(description: "unknown peer message kind")
-        }
-        switch kind {
-        case .swim:
-            self = .swim(buffer.readBytes(length: buffer.readableBytes) ?? [])
-        case .checkBatch:
-            let count = try Self.count(&buffer)
-            var requests: [CheckRequest] = []
-            requests.reserveCapacity(count)
-            for _ in 0..<count {
-                let rule = try Self.string(&buffer)
-                let key = try Self.string(&buffer)
-                guard let hits: UInt32 = buffer.readInteger(), Int64(hits) <= CheckRequest.maxHits else {
-                    throw DecodingError(description: "truncated or invalid hits in check batch")
+        try self.init(decoding: Array(buffer.readableBytesView))
+    }
+
+    init(decoding bytes: [UInt8]) throws(DecodingError) {
+        do {
+            var envelope = try Envelope(opening: bytes)
+            guard let kind = Kind(rawValue: envelope.type) else {
+                self = .unsupported(type: envelope.type, version: envelope.version)
+                return
+            }
+            switch kind {
+            case .swim:
+                do {
+                    self = .swim(try SWIMMessage(reading: &envelope.body))
+                } catch {
+                    throw DecodingError(description: error.message)
                 }
-                requests.append(CheckRequest(key: key, rule: rule, hits: Int(hits)))
+            case .checkBatch:
+                self = .checkBatch(try ForwardedBatch(reading: &envelope.body))
+            case .checkResults:
+                self = .checkResults(try ForwardedResults(reading: &envelope.body))
+            case .problem:
+                let status = try envelope.body.bounded("problem.status", limit: 999)
+                let code = try envelope.body.string("problem.code", maxBytes: Self.maxNameBytes)
+                let detail = try envelope.body.string("problem.detail", maxBytes: 4000)
+                self = .problem(status: Int(status), code: code, detail: detail)
             }
-            self = .checkBatch(requests)
-        case .checkResults:
-            let count = try Self.count(&buffer)
-            var results: [CheckResult] = []
-            results.reserveCapacity(count)
-            for _ in 0..<count {
-                guard let allowed: UInt8 = buffer.readInteger(), let limit: Int64 = buffer.readInteger(),
-                      let remaining: Int64 = buffer.readInteger(), let reset: Int64 = buffer.readInteger(),
-                      let retry: Int64 = buffer.readInteger()
-                else { throw DecodingError(description: "truncated check result") }
-                let rule = try Self.string(&buffer)
-                let version = try Self.string(&buffer)
-                let node = try Self.string(&buffer)
-                let decision = Decision(allowed: allowed == 1, limit: Int(truncatingIfNeeded: limit),
-                                        remaining: Int(truncatingIfNeeded: remaining), resetMs: reset, retryAfterMs: retry)
-                results.append(CheckResult(decision: decision, rule: rule, version: version, node: node))
-            }
-            self = .checkResults(results)
-        case .problem:
-            guard let status: UInt16 = buffer.readInteger() else { throw DecodingError(description: "truncated problem") }
-            self = .problem(status: Int(status), code: try Self.string(&buffer), detail: try Self.string(&buffer))
+            try envelope.finish("\(kind) message")
+        } catch let error as WireError {
+            throw DecodingError(description: error.message)
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            throw DecodingError(description: "\(error)")
         }
-        guard buffer.readableBytes == 0 else {
-            throw DecodingError(description: "\(buffer.readableBytes) unexpected bytes after a \(kind) message")
-        }
-    }
-
-    private static func count(_ buffer: inout ByteBuffer) throws(DecodingError) -> Int {
-        guard let count: UInt32 = buffer.readInteger(), count <= maxChecks else {
-            throw DecodingError(description: "missing or oversized item count")
-        }
-        return Int(count)
-    }
-
-    private static func string(_ buffer: inout ByteBuffer) throws(DecodingError) -> String {
-        guard let length: UInt16 = buffer.readInteger(), let bytes = buffer.readBytes(length: Int(length)),
-              let string = String(validating: bytes, as: UTF8.self)
-        else { throw DecodingError(description: "truncated or invalid string") }
-        return string
     }
 }
 
-extension ByteBuffer {
-    mutating func writeShortString(_ string: String) {
-        let bytes = string.utf8.prefix(Int(UInt16.max))
-        writeInteger(UInt16(bytes.count))
-        writeBytes(bytes)
+/// Checks forwarded to their owner in one round trip.
+///
+/// `requestID` is unique per sender (sender, id): a batch retried after a
+/// lost connection carries the same id, and the owner answers it from its
+/// reply cache instead of counting its hits twice. `epoch` is the sender's
+/// placement epoch, so the owner can tell a sender whose view differs.
+struct ForwardedBatch: Sendable, Equatable {
+    struct Check: Sendable, Equatable {
+        var request: CheckRequest
+        /// The rule-set version the entry node chose for the key (DESIGN §7).
+        var version: String
+    }
+
+    var requestID: UInt64
+    var epoch: UInt64
+    var checks: [Check]
+
+    func encode(into writer: inout WireWriter) {
+        writer.varint(requestID)
+        writer.varint(epoch)
+        writer.count(checks.count, field: "checks.count")
+        for check in checks {
+            writer.string(check.request.rule)
+            writer.string(check.request.key)
+            writer.count(check.request.hits, field: "check.hits")
+            writer.string(check.version)
+        }
+    }
+
+    init(requestID: UInt64, epoch: UInt64, checks: [Check]) {
+        self.requestID = requestID
+        self.epoch = epoch
+        self.checks = checks
+    }
+
+    init(reading reader: inout WireReader) throws(WireError) {
+        requestID = try reader.varint("batch.request_id")
+        epoch = try reader.varint("batch.epoch")
+        // A check is at least four bytes: three empty-ish fields and hits.
+        let count = try reader.count("batch.checks", limit: PeerMessage.maxChecks, minimumItemSize: 4)
+        checks = []
+        checks.reserveCapacity(count)
+        for index in 0..<count {
+            let rule = try reader.string("checks[\(index)].rule", maxBytes: PeerMessage.maxNameBytes)
+            let key = try reader.string("checks[\(index)].key", maxBytes: CheckRequest.maxKeyBytes)
+            let hits = try reader.bounded("checks[\(index)].hits", limit: CheckRequest.maxHits)
+            let version = try reader.string("checks[\(index)].version", maxBytes: PeerMessage.maxVersionBytes)
+            checks.append(Check(request: CheckRequest(key: key, rule: rule, hits: Int(hits)), version: version))
+        }
+    }
+}
+
+/// The owner's answer to a ``ForwardedBatch``: one item per check, and the
+/// owner's own placement epoch.
+struct ForwardedResults: Sendable, Equatable {
+    enum Item: Sendable, Equatable {
+        /// Decided here.
+        case decided(CheckResult)
+        /// This node does not own the key under its view; `owner` is whom it
+        /// believes does (nil when it knows of none).
+        case notMine(owner: String?)
+        /// This node cannot decide this check (for example the version is
+        /// not installed here); `status` is the HTTP status the entry node
+        /// should answer with.
+        case refused(status: Int, code: String, detail: String)
+    }
+
+    var requestID: UInt64
+    var epoch: UInt64
+    var items: [Item]
+
+    func encode(into writer: inout WireWriter) {
+        writer.varint(requestID)
+        writer.varint(epoch)
+        writer.count(items.count, field: "items.count")
+        for item in items {
+            switch item {
+            case .decided(let result):
+                let decision = result.decision
+                writer.byte(0)
+                writer.bool(decision.allowed)
+                writer.count(decision.limit, field: "result.limit")
+                writer.signed(Int64(decision.remaining))
+                writer.signed(decision.resetMs)
+                writer.signed(decision.retryAfterMs)
+                writer.string(result.rule)
+                writer.string(result.version)
+                writer.string(result.node)
+            case .notMine(let owner):
+                writer.byte(1)
+                writer.string(owner ?? "")
+            case .refused(let status, let code, let detail):
+                writer.byte(2)
+                writer.count(max(0, status), field: "refused.status")
+                writer.string(code)
+                writer.string(String(decoding: detail.utf8.prefix(1000), as: UTF8.self))
+            }
+        }
+    }
+
+    init(requestID: UInt64, epoch: UInt64, items: [Item]) {
+        self.requestID = requestID
+        self.epoch = epoch
+        self.items = items
+    }
+
+    init(reading reader: inout WireReader) throws(WireError) {
+        requestID = try reader.varint("results.request_id")
+        epoch = try reader.varint("results.epoch")
+        let count = try reader.count("results.items", limit: PeerMessage.maxChecks, minimumItemSize: 2)
+        items = []
+        items.reserveCapacity(count)
+        for index in 0..<count {
+            let field = "items[\(index)]"
+            switch try reader.byte("\(field).tag") {
+            case 0:
+                let allowed = try reader.bool("\(field).allowed")
+                let limit = try reader.bounded("\(field).limit", limit: Int64(Int32.max))
+                let remaining = try reader.signed64("\(field).remaining")
+                let reset = try reader.signed64("\(field).reset_ms")
+                let retry = try reader.signed64("\(field).retry_after_ms")
+                let rule = try reader.string("\(field).rule", maxBytes: PeerMessage.maxNameBytes)
+                let version = try reader.string("\(field).version", maxBytes: PeerMessage.maxVersionBytes)
+                let node = try reader.string("\(field).node", maxBytes: PeerMessage.maxNameBytes)
+                let decision = Decision(allowed: allowed, limit: Int(limit), remaining: Int(truncatingIfNeeded: remaining),
+                                        resetMs: reset, retryAfterMs: retry)
+                items.append(.decided(CheckResult(decision: decision, rule: rule, version: version, node: node)))
+            case 1:
+                let owner = try reader.string("\(field).owner", maxBytes: PeerMessage.maxNameBytes)
+                items.append(.notMine(owner: owner.isEmpty ? nil : owner))
+            case 2:
+                let status = try reader.bounded("\(field).status", limit: 999)
+                let code = try reader.string("\(field).code", maxBytes: PeerMessage.maxNameBytes)
+                let detail = try reader.string("\(field).detail", maxBytes: 1000)
+                items.append(.refused(status: Int(status), code: code, detail: detail))
+            case let tag:
+                throw reader.error(.invalidField, "\(field) has unknown tag \(tag)")
+            }
+        }
     }
 }

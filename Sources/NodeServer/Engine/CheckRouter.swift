@@ -1,87 +1,146 @@
 import LimiterCore
+import Placement
 import Synchronization
 
-/// Where a key lives now: the owner of `(namespace, key)` on the current ring.
-public protocol OwnerLookup: Sendable {
-    /// The owning node id, or nil when this node should decide (no ring yet).
-    func owner(namespace: String, key: String) -> String?
+/// Where keys live: this node's agreed-placement view (DESIGN §6).
+protocol OwnerLookup: Sendable {
+    /// This node's current view.
+    var placementView: PlacementView { get }
 }
 
-/// Sends checks to the node that owns their keys and returns its decisions.
-public protocol CheckForwarding: Sendable {
-    func forward(_ requests: [CheckRequest], to owner: String,
-                 completion: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void)
+/// Sends checks to the node that owns their keys and returns its answers,
+/// one item per check, in order.
+protocol CheckForwarding: Sendable {
+    func forward(_ checks: [LimiterEngine.ResolvedCheck], to owner: String,
+                 completion: @escaping @Sendable (Result<ForwardedResults, APIProblem>) -> Void)
 }
 
 /// Splits checks between the local engine and their owners (DESIGN §6:
 /// any node answers any key; only the owner decides and appends the event).
+///
+/// An owner that does not own a key under its own view answers "not mine"
+/// with the owner it believes in; the router then re-routes that check by
+/// the pure ``ForwardAttempt`` policy (at most `maxHops` forwards), so two
+/// nodes never both decide a key under one placement epoch and a
+/// disagreement ends in a clear 503 instead of a loop.
 public final class CheckRouter: Sendable {
     public let engine: LimiterEngine
     let placement: (any OwnerLookup)?
     let forwarder: (any CheckForwarding)?
 
-    public init(engine: LimiterEngine, placement: (any OwnerLookup)? = nil, forwarder: (any CheckForwarding)? = nil) {
+    init(engine: LimiterEngine, placement: (any OwnerLookup)? = nil, forwarder: (any CheckForwarding)? = nil) {
         self.engine = engine
         self.placement = placement
         self.forwarder = forwarder
     }
 
-    /// The owner of a request's key, or nil when it is this node's.
     @inline(__always)
-    func remoteOwner(of request: CheckRequest) -> String? {
-        guard let placement, forwarder != nil, let rule = engine.ruleSet.rules[request.rule],
-              let owner = placement.owner(namespace: rule.namespaceID, key: request.key),
-              owner != engine.nodeID
-        else { return nil }
-        return owner
+    private func route(_ check: LimiterEngine.ResolvedCheck) -> PlacementView.Route {
+        guard let placement, forwarder != nil else { return .local }
+        return placement.placementView.route(namespace: check.rule.namespaceID, key: check.request.key)
     }
 
-    /// One check, here or at its owner; `rule` is the request's rule.
+    /// One check, here or at its owner.
     public func check(
-        _ request: CheckRequest, rule: Rule,
+        _ check: LimiterEngine.ResolvedCheck,
         completion: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void
     ) -> LimiterEngine.SingleOutcome {
-        if let placement, let forwarder, let owner = placement.owner(namespace: rule.namespaceID, key: request.key),
-           owner != engine.nodeID {
-            forwarder.forward([request], to: owner) { result in
-                completion(result.flatMap { results in
-                    results.first.map { .success($0) } ?? .failure(.unavailable("an owner answered 0 results for 1 checks"))
-                })
-            }
+        switch route(check) {
+        case .local:
+            return engine.check(check.request, rule: check.rule, version: check.version, onCommit: completion)
+        case .unavailable(let reason):
+            return .done(.failure(.unavailable(reason)))
+        case .forward(let owner, _):
+            var attempt = ForwardAttempt(namespace: check.rule.namespaceID, key: check.request.key, to: owner)
+            forward(check, attempt: &attempt, completion: completion)
             return .committing
         }
-        return engine.check(request, rule: rule, onCommit: completion)
     }
 
     /// Decides checks here or at their owners; `.done` when every answer was
     /// ready at once, otherwise `completion` runs with all results in order.
     public func check(
-        _ requests: [CheckRequest],
+        _ checks: [LimiterEngine.ResolvedCheck],
         completion: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void
     ) -> LimiterEngine.Outcome {
-        if requests.count == 1 {
-            if let owner = remoteOwner(of: requests[0]), let forwarder {
-                forwarder.forward(requests, to: owner, completion: completion)
-                return .committing
-            }
-            return engine.check(requests, onCommit: completion)
-        }
         var groups: [String: [Int]] = [:]
         var localIndices: [Int] = []
-        for (index, request) in requests.enumerated() {
-            if let owner = remoteOwner(of: request) { groups[owner, default: []].append(index) } else { localIndices.append(index) }
+        for (index, check) in checks.enumerated() {
+            switch route(check) {
+            case .local: localIndices.append(index)
+            case .forward(let owner, _): groups[owner, default: []].append(index)
+            case .unavailable(let reason): return .done(.failure(.unavailable(reason)))
+            }
         }
-        if groups.isEmpty { return engine.check(requests, onCommit: completion) }
+        if groups.isEmpty { return engine.check(checks, onCommit: completion) }
         let local = localIndices
-        let gather = Gather(count: requests.count, parts: groups.count + (local.isEmpty ? 0 : 1), completion: completion)
+        let gather = Gather(count: checks.count, parts: groups.count + (local.isEmpty ? 0 : 1), completion: completion)
         if !local.isEmpty {
-            let outcome = engine.check(local.map { requests[$0] }) { gather.deliver($0, at: local) }
+            let outcome = engine.check(local.map { checks[$0] }) { gather.deliver($0, at: local) }
             if case .done(let result) = outcome { gather.deliver(result, at: local) }
         }
         for (owner, indices) in groups {
-            forwarder!.forward(indices.map { requests[$0] }, to: owner) { gather.deliver($0, at: indices) }
+            forwardGroup(indices.map { checks[$0] }, to: owner) { gather.deliver($0, at: indices) }
         }
         return .committing
+    }
+
+    /// A group of checks to one owner; checks it disowns are re-routed one by one.
+    private func forwardGroup(_ checks: [LimiterEngine.ResolvedCheck], to owner: String,
+                              completion: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void) {
+        forwarder!.forward(checks, to: owner) { [self] answer in
+            let results: ForwardedResults
+            switch answer {
+            case .failure(let problem): return completion(.failure(problem))
+            case .success(let value): results = value
+            }
+            let gather = Gather(count: checks.count, parts: checks.count, completion: completion)
+            for (index, item) in results.items.enumerated() {
+                let check = checks[index]
+                let attempt = ForwardAttempt(namespace: check.rule.namespaceID, key: check.request.key, to: owner)
+                settle(item, epoch: results.epoch, of: check, attempt: attempt) { result in
+                    gather.deliver(result.map { [$0] }, at: [index])
+                }
+            }
+        }
+    }
+
+    private func forward(_ check: LimiterEngine.ResolvedCheck, attempt: inout ForwardAttempt,
+                         completion: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void) {
+        guard case .awaiting(let target) = attempt.state else { return }
+        let sent = attempt
+        forwarder!.forward([check], to: target) { [self] answer in
+            switch answer {
+            case .failure(let problem): completion(.failure(problem))
+            case .success(let results): settle(results.items[0], epoch: results.epoch, of: check, attempt: sent, completion: completion)
+            }
+        }
+    }
+
+    /// Turns one owner's answer into a result, re-routing a disowned check.
+    private func settle(_ item: ForwardedResults.Item, epoch: UInt64, of check: LimiterEngine.ResolvedCheck,
+                        attempt: ForwardAttempt, completion: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void) {
+        guard case .awaiting(let responder) = attempt.state else { return }
+        switch item {
+        case .decided(let result):
+            completion(.success(result))
+        case .refused(let status, let code, let detail):
+            completion(.failure(APIProblem(status: status, code: code, title: "Owner could not decide", detail: "\(responder): \(detail)")))
+        case .notMine(let hint):
+            var attempt = attempt
+            switch attempt.onNotMine(from: responder, owner: hint, epoch: epoch, view: placement!.placementView) {
+            case .decideLocally:
+                // Our view changed since we sent it: we own the key now.
+                if case .done(let result) = engine.check(check.request, rule: check.rule, version: check.version,
+                                                         onCommit: completion) {
+                    completion(result)
+                }
+            case .retry:
+                forward(check, attempt: &attempt, completion: completion)
+            case .fail(let reason):
+                completion(.failure(.unavailable(reason + "; retry shortly")))
+            }
+        }
     }
 }
 

@@ -3,28 +3,48 @@ import Metrics
 import Prometheus
 
 /// The seed's metrics under their Prometheus names (DESIGN §8), labelled by
-/// node, rule and version. Handles are made once per rule so the check path
-/// only increments atomics.
+/// node, rule and version. Handles are made once per installed version and
+/// rule (``handles(for:)``) so the check path only increments atomics.
 public final class EngineMetrics: Sendable {
     public struct RuleHandles: Sendable {
         let requests: CoreMetrics.Counter
         let blocked: CoreMetrics.Counter
         let latency: CoreMetrics.Timer
         let errors: CoreMetrics.Counter
+
+        @inline(__always)
+        func record(allowed: Bool, latencyNanos: UInt64) {
+            requests.increment()
+            if !allowed { blocked.increment() }
+            latency.recordNanoseconds(Int64(latencyNanos))
+        }
     }
 
     public let registry: PrometheusCollectorRegistry
-    private let handles: [String: RuleHandles]
-    private let nodeErrors: CoreMetrics.Counter
+    public let node: String
+    private let factory: PrometheusMetricsFactory
+    /// Failures that belong to no rule or version: a request too malformed to name one.
+    private let unattributedErrors: CoreMetrics.Counter
 
-    public init(node: String, ruleSet: RuleSet, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    public init(node: String, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+        self.node = node
         var factory = PrometheusMetricsFactory(registry: registry)
+        // Fine near 1 ms (the check path) and near 200 ms (the rollout's p95 limit).
         factory.defaultDurationHistogramBuckets = [
-            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
-            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-            .milliseconds(200), .milliseconds(500), .seconds(1),
+            .microseconds(100), .microseconds(250), .microseconds(500), .microseconds(750), .milliseconds(1),
+            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(150), .milliseconds(200), .milliseconds(250), .milliseconds(500), .seconds(1),
         ]
+        self.factory = factory
+        unattributedErrors = CoreMetrics.Counter(
+            label: "rate_limit_errors_total", dimensions: [("node", node), ("rule", ""), ("version", "")], factory: factory
+        )
+    }
+
+    /// One set of handles per rule of `ruleSet`, registered at once so every
+    /// series is exported from the start, at 0.
+    func handles(for ruleSet: RuleSet) -> [String: RuleHandles] {
         var handles: [String: RuleHandles] = [:]
         for name in ruleSet.rules.keys {
             let dimensions = [("node", node), ("rule", name), ("version", ruleSet.version)]
@@ -35,24 +55,12 @@ public final class EngineMetrics: Sendable {
                 errors: CoreMetrics.Counter(label: "rate_limit_errors_total", dimensions: dimensions, factory: factory)
             )
         }
-        self.handles = handles
-        nodeErrors = CoreMetrics.Counter(
-            label: "rate_limit_errors_total",
-            dimensions: [("node", node), ("rule", ""), ("version", ruleSet.version)],
-            factory: factory
-        )
+        return handles
     }
 
-    @inline(__always)
-    public func record(rule: String, allowed: Bool, latencyNanos: UInt64) {
-        guard let handle = handles[rule] else { return }
-        handle.requests.increment()
-        if !allowed { handle.blocked.increment() }
-        handle.latency.recordNanoseconds(Int64(latencyNanos))
-    }
-
-    public func recordError(rule: String?) {
-        if let rule, let handle = handles[rule] { handle.errors.increment() } else { nodeErrors.increment() }
+    /// One failed answer (a 5xx or an undecided check) that names no rule.
+    public func recordUnattributedError() {
+        unattributedErrors.increment()
     }
 
     public func prometheusText() -> [UInt8] { registry.emitToBuffer() }

@@ -19,22 +19,19 @@ public final class LimiterEngine: Sendable {
     }
 
     public let nodeID: String
-    public let ruleSet: RuleSet
-    public let metrics: EngineMetrics
     let clock: any WallClock
     let log: EventLog
     let committer: GroupCommitter
     private let state: Mutex<State>
 
     /// Opens the engine over an event log, rebuilding the table from the
-    /// latest snapshot plus the log tail.
-    public init(nodeID: String, ruleSet: RuleSet, log: EventLog, clock: any WallClock, metrics: EngineMetrics? = nil) throws {
+    /// latest snapshot plus the log tail; `rules` are those replayed events
+    /// are applied with (the rules of the version serving their keys now).
+    public init(nodeID: String, rules: [String: Rule], log: EventLog, clock: any WallClock) throws {
         self.nodeID = nodeID
-        self.ruleSet = ruleSet
         self.clock = clock
         self.log = log
-        self.metrics = metrics ?? EngineMetrics(node: nodeID, ruleSet: ruleSet)
-        let table = try Self.rebuild(from: log, rules: ruleSet.rules)
+        let table = try Self.rebuild(from: log, rules: rules)
         state = Mutex(State(table: table))
         committer = GroupCommitter(log: log)
     }
@@ -67,28 +64,41 @@ public final class LimiterEngine: Sendable {
         case committing
     }
 
-    /// Decides checks in order (the caller validated their rules). Denials
-    /// and reads return `.done`; when any hit was admitted the result is
-    /// `.committing` and `onCommit` runs once the transaction commits.
+    /// One check with the version and rule that decide it, resolved by the
+    /// caller (the entry node chose the version, DESIGN §7).
+    public struct ResolvedCheck: Sendable {
+        public var request: CheckRequest
+        public var rule: Rule
+        public var version: String
+
+        public init(request: CheckRequest, rule: Rule, version: String) {
+            self.request = request
+            self.rule = rule
+            self.version = version
+        }
+    }
+
+    /// Decides checks in order. Denials and reads return `.done`; when any
+    /// hit was admitted the result is `.committing` and `onCommit` runs once
+    /// the transaction commits.
     public func check(
-        _ requests: [CheckRequest],
+        _ checks: [ResolvedCheck],
         onCommit: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void
     ) -> Outcome {
         let now = clock.nowMs()
-        let rules = ruleSet.rules
         var results: [CheckResult] = []
-        results.reserveCapacity(requests.count)
+        results.reserveCapacity(checks.count)
         var events: [NewEvent] = []
         let failure: String? = state.withLock { state in
             if let failure = state.storeFailure { return failure }
-            for request in requests {
-                let rule = rules[request.rule]!
-                let decision = state.table.check(rule: rule, key: request.key, hits: request.hits, now: now)
-                if decision.allowed && request.hits > 0 {
-                    events.append(NewEvent(namespace: rule.namespaceID, key: request.key, rule: rule.name,
-                                           atMs: now, hits: request.hits))
+            for check in checks {
+                let rule = check.rule
+                let decision = state.table.check(rule: rule, key: check.request.key, hits: check.request.hits, now: now)
+                if decision.allowed && check.request.hits > 0 {
+                    events.append(NewEvent(namespace: rule.namespaceID, key: check.request.key, rule: rule.name,
+                                           atMs: now, hits: check.request.hits))
                 }
-                results.append(CheckResult(decision: decision, rule: rule.name, version: ruleSet.version, node: nodeID))
+                results.append(CheckResult(decision: decision, rule: rule.name, version: check.version, node: nodeID))
             }
             if !events.isEmpty {
                 let decided = results
@@ -104,31 +114,27 @@ public final class LimiterEngine: Sendable {
             }
             return nil
         }
-        if let failure {
-            metrics.recordError(rule: requests.first?.rule)
-            return .done(.failure(.unavailable(failure)))
-        }
+        if let failure { return .done(.failure(.unavailable(failure))) }
         return events.isEmpty ? .done(.success(results)) : .committing
     }
 
-    /// What ``check(_:rule:onCommit:)`` did with one check.
+    /// What ``check(_:rule:version:onCommit:)`` did with one check.
     public enum SingleOutcome: Sendable {
         case done(Result<CheckResult, APIProblem>)
         case committing
     }
 
     /// One check, decided exactly as ``check(_:onCommit:)`` decides it but
-    /// without its arrays: the route nearly every client calls. `rule` is
-    /// the request's rule, already looked up by the caller.
+    /// without its arrays: the route nearly every client calls.
     public func check(
-        _ request: CheckRequest, rule: Rule,
+        _ request: CheckRequest, rule: Rule, version: String,
         onCommit: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void
     ) -> SingleOutcome {
         let now = clock.nowMs()
-        let outcome: SingleOutcome = state.withLock { state in
+        return state.withLock { state in
             if let failure = state.storeFailure { return .done(.failure(.unavailable(failure))) }
             let decision = state.table.check(rule: rule, key: request.key, hits: request.hits, now: now)
-            let result = CheckResult(decision: decision, rule: rule.name, version: ruleSet.version, node: nodeID)
+            let result = CheckResult(decision: decision, rule: rule.name, version: version, node: nodeID)
             guard decision.allowed && request.hits > 0 else { return .done(.success(result)) }
             let event = NewEvent(namespace: rule.namespaceID, key: request.key, rule: rule.name, atMs: now, hits: request.hits)
             committer.submit([event]) { [self] committed in
@@ -142,25 +148,22 @@ public final class LimiterEngine: Sendable {
             }
             return .committing
         }
-        if case .done(.failure) = outcome { metrics.recordError(rule: request.rule) }
-        return outcome
     }
 
     private func markFailed(_ reason: String) {
         state.withLock { if $0.storeFailure == nil { $0.storeFailure = reason } }
-        metrics.recordError(rule: nil)
     }
 
-    /// Drops counters that are fully available again, bounding memory.
-    public func prune() {
+    /// Drops counters that are fully available again under `rules`, bounding memory.
+    public func prune(rules: [String: Rule]) {
         let now = clock.nowMs()
-        let rules = ruleSet.rules
-        state.withLock { $0.table.prune(now: now, rules: rules) }
+        state.withLock { _ = $0.table.prune(now: now, rules: rules) }
     }
 
     /// Writes a snapshot at an exact log position: the table is copied and
     /// a flush marker queued under the same lock, so the marker's commit
-    /// reports the seq of the last event the copy contains.
+    /// reports the seq of the last event the copy contains. It blocks until
+    /// that commit and the file write: call it from a blocking-IO thread.
     public func snapshot() throws {
         let position = Mutex<Result<Int64, StoreError>?>(nil)
         let done = DispatchSemaphore(value: 0)

@@ -43,8 +43,9 @@ extension NodeRoutes {
         writer.beginObject()
         if let key = request.query["key"] {
             let ruleName = request.query["rule"] ?? "default"
-            guard let rule = engine.ruleSet.rules[ruleName] else {
-                return .problem(.unknownRule("rule", ruleName, known: Array(engine.ruleSet.rules.keys)))
+            let rules = versions.current.rules
+            guard let rule = rules[ruleName] else {
+                return .problem(.unknownRule("rule", ruleName, known: Array(rules.keys)))
             }
             let nodes = cluster.placement(namespace: rule.namespaceID, key: key, replicas: settings.replicas)
             writer.field("key", key)
@@ -90,22 +91,32 @@ extension NodeRoutes {
         return .json(writer.bytes)
     }
 
+    /// The deployment this node applies and every installed version's rules.
     private func deploymentResponse() -> HTTPResponse {
+        let current = versions.current
         var writer = JSONWriter()
         writer.beginObject()
-        writer.field("stable", engine.ruleSet.version)
-        writer.null(key: "canary")
-        writer.field("percent", 0)
-        writer.key("rules")
+        writer.key("deployment")
+        current.deployment.write(to: &writer)
+        writer.key("versions")
         writer.beginArray()
-        for rule in engine.ruleSet.rules.values.sorted(by: { $0.name < $1.name }) {
+        for id in versions.installedVersions {
+            guard let version = versions.installed(id) else { continue }
             writer.beginObject()
-            writer.field("name", rule.name)
-            writer.field("namespace_id", rule.namespaceID)
-            writer.field("algorithm", rule.algorithm.rawValue)
-            writer.field("limit", rule.limit)
-            writer.field("period", rule.periodSeconds)
-            writer.field("burst", rule.burst)
+            writer.field("version", id)
+            writer.key("rules")
+            writer.beginArray()
+            for rule in version.ruleSet.rules.values.sorted(by: { $0.name < $1.name }) {
+                writer.beginObject()
+                writer.field("name", rule.name)
+                writer.field("namespace_id", rule.namespaceID)
+                writer.field("algorithm", rule.algorithm.rawValue)
+                writer.field("limit", rule.limit)
+                writer.field("period", rule.periodSeconds)
+                writer.field("burst", rule.burst)
+                writer.endObject()
+            }
+            writer.endArray()
             writer.endObject()
         }
         writer.endArray()

@@ -17,23 +17,20 @@ public final class NodeRoutes: HTTPResponder {
     }
 
     let router: CheckRouter
+    let versions: RuleVersions
     let cluster: any ClusterStatus
     let settings: Settings
-    /// The constant parts of each rule's check answers, by rule name.
-    let checkTemplates: [String: CheckResponseTemplate]
     private let draining = Atomic<Bool>(false)
 
-    public init(router: CheckRouter, cluster: any ClusterStatus, settings: Settings) {
+    init(router: CheckRouter, versions: RuleVersions, cluster: any ClusterStatus, settings: Settings) {
         self.router = router
+        self.versions = versions
         self.cluster = cluster
         self.settings = settings
-        let engine = router.engine
-        checkTemplates = engine.ruleSet.rules.mapValues { rule in
-            CheckResponseTemplate(rule: rule, version: engine.ruleSet.version, node: engine.nodeID)
-        }
     }
 
     var engine: LimiterEngine { router.engine }
+    var metrics: EngineMetrics { versions.metrics }
 
     /// Health turns 503 from here on, so load balancers stop sending while
     /// in-flight checks finish.
@@ -50,7 +47,7 @@ public final class NodeRoutes: HTTPResponder {
         case "/health":
             return .ready(health())
         case "/metrics":
-            return .ready(HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: engine.metrics.prometheusText()))
+            return .ready(HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.prometheusText()))
         default:
             if request.path.hasPrefix("/admin/") { return .ready(admin(request)) }
             return .ready(.problem(.notFound(request.path)))
@@ -59,10 +56,11 @@ public final class NodeRoutes: HTTPResponder {
 
     private func check(_ request: HTTPRequest, batch: Bool, on eventLoop: any EventLoop) -> HTTPResult {
         let started = monotonicNanos()
-        let rules = engine.ruleSet.rules
+        let current = versions.current
         let parsed: Result<[CheckRequest], APIProblem> = request.body.withUnsafeReadableBytes { body in
             do throws(APIProblem) {
-                return .success(batch ? try CheckRequest.parseBatch(body, rules: rules) : [try CheckRequest.parseSingle(body, rules: rules)])
+                return .success(batch ? try CheckRequest.parseBatch(body, rules: current.rules)
+                                      : [try CheckRequest.parseSingle(body, rules: current.rules)])
             } catch {
                 return .failure(error)
             }
@@ -70,31 +68,43 @@ public final class NodeRoutes: HTTPResponder {
         let requests: [CheckRequest]
         switch parsed {
         case .success(let value): requests = value
-        case .failure(let problem):
-            engine.metrics.recordError(rule: nil)
-            return .ready(.problem(problem))
+        case .failure(let problem): return .ready(.problem(problem))
         }
         if requests.isEmpty { return .ready(.json([CheckResult]().batchJSON)) }
-
-        let metrics = engine.metrics
-        let render: @Sendable (Result<[CheckResult], APIProblem>) -> HTTPResponse = { result in
+        var checks: [LimiterEngine.ResolvedCheck] = []
+        var versionsUsed: [InstalledVersion] = []
+        checks.reserveCapacity(requests.count)
+        versionsUsed.reserveCapacity(requests.count)
+        for (index, request) in requests.enumerated() {
+            guard let (version, rule) = current.resolve(rule: request.rule, key: request.key) else {
+                let field = batch ? "checks[\(index)].rule" : "rule"
+                return .ready(.problem(.invalidField(field, "rule \"\(request.rule)\" is not in the rule-set version deployed for this key")))
+            }
+            checks.append(LimiterEngine.ResolvedCheck(request: request, rule: rule, version: version.id))
+            versionsUsed.append(version)
+        }
+        let decidedBy = versionsUsed
+        let firstPeriod = checks[0].rule.periodSeconds
+        let render: @Sendable (Result<[CheckResult], APIProblem>) -> HTTPResponse = { [metrics] result in
             switch result {
             case .failure(let problem):
-                metrics.recordError(rule: requests.first?.rule)
+                // One failed answer is one error, counted for each check it leaves undecided.
+                for (check, version) in zip(requests, decidedBy) {
+                    if let handles = version.metrics[check.rule] { handles.errors.increment() } else { metrics.recordUnattributedError() }
+                }
                 return .problem(problem)
             case .success(let results):
                 let elapsed = monotonicNanos() &- started
-                for result in results {
-                    metrics.record(rule: result.rule, allowed: result.decision.allowed, latencyNanos: elapsed)
+                for (result, version) in zip(results, decidedBy) {
+                    version.metrics[result.rule]?.record(allowed: result.decision.allowed, latencyNanos: elapsed)
                 }
                 if batch { return .json(results.batchJSON) }
                 let result = results[0]
-                let period = rules[result.rule]?.periodSeconds ?? 0
-                return .json(result.json, headers: result.headers(periodSeconds: period))
+                return .json(result.json, headers: result.headers(periodSeconds: firstPeriod))
             }
         }
         let promise = PromiseBox()
-        let outcome = router.check(requests) { result in
+        let outcome = router.check(checks) { result in
             promise.complete(render(result), on: eventLoop)
         }
         switch outcome {
@@ -104,17 +114,33 @@ public final class NodeRoutes: HTTPResponder {
     }
 
     private func health() -> HTTPResponse {
-        let alive = cluster.members().filter { $0.status == "alive" && $0.role == "node" }.count
+        let deployment = versions.deployment
+        let serving = cluster.serving
         var writer = JSONWriter()
         writer.beginObject()
-        let reason: String? = draining.load(ordering: .relaxed) ? "draining: the node is shutting down" : engine.failure
+        let reason: String? = draining.load(ordering: .relaxed)
+            ? "draining: the node is shutting down" : engine.failure ?? serving.notServingReason
         writer.field("status", reason == nil ? "ok" : "unavailable")
         if let reason { writer.field("reason", reason) }
         writer.field("node", engine.nodeID)
-        writer.field("members", alive)
-        writer.field("version", engine.ruleSet.version)
+        writer.field("members", serving.members)
+        writer.field("version", deployment.stable)
+        writer.key("deployment")
+        deployment.write(to: &writer)
         writer.endObject()
         return .json(writer.bytes, status: reason == nil ? .ok : .serviceUnavailable)
+    }
+}
+
+extension Deployment {
+    /// `{"epoch", "stable", "canary", "percent"}` (DESIGN §5).
+    func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("epoch", Int64(clamping: epoch))
+        writer.field("stable", stable)
+        if let canary { writer.field("canary", canary) } else { writer.null(key: "canary") }
+        writer.field("percent", percent)
+        writer.endObject()
     }
 }
 

@@ -1,4 +1,6 @@
+import LimiterCore
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 /// Keeps the store small and replay short: prunes idle counters and writes
@@ -14,11 +16,15 @@ public struct MaintenanceService: Service {
     }
 
     let engine: LimiterEngine
+    /// The rules counters are pruned by: those of the deployment's versions.
+    let prunable: @Sendable () -> [String: Rule]
     let settings: Settings
     let logger: Logger
 
-    public init(engine: LimiterEngine, settings: Settings = Settings(), logger: Logger) {
+    public init(engine: LimiterEngine, prunable: @escaping @Sendable () -> [String: Rule], settings: Settings = Settings(),
+                logger: Logger) {
         self.engine = engine
+        self.prunable = prunable
         self.settings = settings
         self.logger = logger
     }
@@ -34,7 +40,7 @@ public struct MaintenanceService: Service {
                 sinceSnapshot += settings.checkpointInterval
                 if sincePrune >= settings.pruneInterval {
                     sincePrune = .zero
-                    engine.prune()
+                    engine.prune(rules: prunable())
                 }
                 if sinceSnapshot >= settings.snapshotInterval {
                     sinceSnapshot = .zero
@@ -48,8 +54,8 @@ public struct MaintenanceService: Service {
     private func checkpoint() async {
         let log = engine.log
         do {
-            // A blocking SQLite call of a few ms: keep it off the cooperative pool.
-            _ = try await Task.detached { try log.checkpoint() }.value
+            // A blocking SQLite call of a few ms: on NIO's blocking-IO pool, not the cooperative pool.
+            _ = try await NIOThreadPool.singleton.runIfActive { try log.checkpoint() }
         } catch {
             logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
         }
@@ -58,7 +64,8 @@ public struct MaintenanceService: Service {
     private func snapshot() async {
         let engine = engine
         do {
-            try await Task.detached { try engine.snapshot() }.value
+            // Waits for the commit thread and writes the file: a blocking-IO pool thread.
+            try await NIOThreadPool.singleton.runIfActive { try engine.snapshot() }
         } catch {
             logger.error("snapshot failed", metadata: ["error": "\(error)"])
         }
@@ -69,10 +76,10 @@ public struct MaintenanceService: Service {
     private func drain() async {
         let engine = engine
         do {
-            try await Task.detached {
+            try await NIOThreadPool.singleton.runIfActive {
                 try engine.snapshot()
                 try engine.close()
-            }.value
+            }
             logger.info("event log flushed and snapshotted")
         } catch {
             logger.error("flushing the event log failed", metadata: ["error": "\(error)"])

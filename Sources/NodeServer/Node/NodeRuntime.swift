@@ -22,6 +22,7 @@ public final class NodeRuntime: Sendable {
     public let config: ResolvedConfig
     public let spec: NodeSpec
     public let engine: LimiterEngine
+    public let versions: RuleVersions
     public let routes: NodeRoutes
     public let http: HTTPServer
     let cluster: ClusterNode?
@@ -40,19 +41,20 @@ public final class NodeRuntime: Sendable {
             throw NodeError(code: "unknown_node", message: error.message)
         }
         let log = try openStore(config: config, spec: spec, durability: options.durability)
-        let ruleSet = RuleSet(rules: config.rules)
+        let versions = RuleVersions(node: spec.id, stable: RuleSet(rules: config.rules), metrics: EngineMetrics(node: spec.id))
         let started = ContinuousClock.now
-        let engine = try LimiterEngine(nodeID: spec.id, ruleSet: ruleSet, log: log, clock: SystemClock())
+        let engine = try LimiterEngine(nodeID: spec.id, rules: config.rules, log: log, clock: SystemClock())
         logger.info("store replayed", metadata: [
             "path": "\(log.path)", "keys": "\(engine.keyCount)", "elapsed": "\(ContinuousClock.now - started)",
         ])
         let group = MultiThreadedEventLoopGroup.singleton
-        let cluster = try await ClusterNode.make(config: config, spec: spec, engine: engine, group: group, logger: logger)
-        let router = CheckRouter(engine: engine, placement: cluster, forwarder: cluster)
+        let cluster = try await ClusterNode.make(config: config, spec: spec, engine: engine, versions: versions, group: group,
+                                                 logger: logger)
+        let router = CheckRouter(engine: engine, placement: cluster, forwarder: cluster?.forwarder)
         let status: any ClusterStatus = cluster ?? SoloCluster(summary: MemberSummary(
             id: spec.id, address: "\(spec.host):\(spec.peerPort)", httpAddress: "\(spec.host):\(spec.httpPort)",
             status: "alive", incarnation: 0, build: BuildInfo.version, role: "node", ringShare: 1))
-        let routes = NodeRoutes(router: router, cluster: status, settings: .init(
+        let routes = NodeRoutes(router: router, versions: versions, cluster: status, settings: .init(
             adminToken: config.runtime.adminToken ?? "", replicas: config.topology?.replicas ?? 1))
         let http: HTTPServer
         do {
@@ -62,21 +64,23 @@ public final class NodeRuntime: Sendable {
             throw NodeError(code: "bind_failed",
                             message: "cannot listen on http \(spec.host):\(options.httpPort ?? spec.httpPort) for node \(spec.id): \(error)")
         }
-        var services: [any Service] = [MaintenanceService(engine: engine, settings: options.maintenance, logger: logger)]
+        var services: [any Service] = [MaintenanceService(engine: engine, prunable: { versions.current.pruneRules },
+                                                          settings: options.maintenance, logger: logger)]
         if let cluster { services.append(contentsOf: cluster.services) }
         // Shutdown runs in reverse: health turns 503, the listener closes, the
         // node leaves the cluster, and the store drains last.
         services.append(http)
         services.append(DrainService(routes: routes))
-        return NodeRuntime(config: config, spec: spec, engine: engine, routes: routes, http: http, cluster: cluster,
+        return NodeRuntime(config: config, spec: spec, engine: engine, versions: versions, routes: routes, http: http, cluster: cluster,
                            services: services, logger: logger)
     }
 
-    private init(config: ResolvedConfig, spec: NodeSpec, engine: LimiterEngine, routes: NodeRoutes, http: HTTPServer,
+    private init(config: ResolvedConfig, spec: NodeSpec, engine: LimiterEngine, versions: RuleVersions, routes: NodeRoutes, http: HTTPServer,
                  cluster: ClusterNode?, services: [any Service], logger: Logger) {
         self.config = config
         self.spec = spec
         self.engine = engine
+        self.versions = versions
         self.routes = routes
         self.http = http
         self.cluster = cluster

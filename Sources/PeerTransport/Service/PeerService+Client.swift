@@ -45,6 +45,21 @@ extension PeerService {
         _ = try await Self.value(of: promise)
     }
 
+    /// ``send(to:payload:timeout:)`` without a task: the future completes once
+    /// the frame is handed to the connection, or fails with a ``PeerError``.
+    public func send(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration) -> EventLoopFuture<Void> {
+        do throws(PeerError) {
+            try self.checkSize(payload, to: peer)
+        } catch {
+            return self.eventLoopGroup.any().makeFailedFuture(error)
+        }
+        return self.connection(to: peer, deadline: NIODeadline.now() + TimeAmount(timeout)).flatMap { channel in
+            let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+            self.submit(PeerCall(kind: .oneway, payload: payload, promise: promise), on: channel, to: peer)
+            return promise.futureResult.map { _ in }
+        }
+    }
+
     private func checkSize(_ payload: ByteBuffer, to peer: PeerAddress) throws(PeerError) {
         let size = PeerFrame.headerSize + payload.readableBytes
         guard size <= self.configuration.maxFrameSize else {

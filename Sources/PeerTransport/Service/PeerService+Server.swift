@@ -99,57 +99,28 @@ extension PeerService {
             logger: self.logger,
             established: channel.eventLoop.makePromise(of: String.self)
         ))
+        try sync.addHandler(PeerRequestDispatcher(
+            responder: self.responder, maxFrameSize: self.configuration.maxFrameSize, logger: self.logger
+        ))
     }
 
-    /// One inbound connection. ``PeerSessionHandler`` lets nothing through before the
-    /// peer is authenticated, and then passes its hello first, so the first frame
-    /// names the (certificate-checked) sender.
+    /// One inbound connection, held open until it closes. ``PeerSessionHandler``
+    /// lets nothing through before the peer is authenticated, and
+    /// ``PeerRequestDispatcher`` answers its requests on the event loop, so this
+    /// task only sees the hello (which names the certificate-checked sender)
+    /// and frames a client must not send.
     private func serve(_ connection: NIOAsyncChannel<PeerFrame, PeerFrame>) async {
         var logger = self.logger
         if let remote = connection.channel.remoteAddress { logger[metadataKey: "peer.address"] = "\(remote)" }
         do {
-            try await connection.executeThenClose { inbound, outbound in
-                var frames = inbound.makeAsyncIterator()
-                guard let hello = try await frames.next(), hello.kind == .hello else { return }
-                let peer = hello.text
-                logger[metadataKey: "peer"] = "\(peer)"
-                let connectionLogger = logger
-                try await withThrowingDiscardingTaskGroup { requests in
-                    while let frame = try await frames.next() {
-                        switch frame.kind {
-                        case .request:
-                            requests.addTask {
-                                let reply = await self.answer(frame, from: peer)
-                                // Cancelled means shutting down: the handler's result is not
-                                // an answer, and the caller will see the connection close.
-                                guard !Task.isCancelled else { return }
-                                try? await outbound.write(reply)
-                            }
-                        case .oneway:
-                            requests.addTask { _ = await self.handler(peer, frame.payload) }
-                        case .hello, .response, .error:
-                            connectionLogger.warning("closing peer connection: unexpected \(frame.kind) frame from a client")
-                            return
-                        }
-                    }
+            try await connection.executeThenClose { inbound, _ in
+                for try await frame in inbound where frame.kind != .hello {
+                    logger.warning("closing peer connection: unexpected \(frame.kind) frame from a client")
+                    return
                 }
             }
         } catch {
             logger.debug("peer connection ended", metadata: ["error": "\(error)"])
         }
-    }
-
-    private func answer(_ request: PeerFrame, from peer: String) async -> PeerFrame {
-        guard let reply = await self.handler(peer, request.payload) else {
-            return PeerFrame(kind: .error, correlationID: request.correlationID, text: "the peer handler produced no reply")
-        }
-        guard PeerFrame.headerSize + reply.readableBytes <= self.configuration.maxFrameSize else {
-            return PeerFrame(
-                kind: .error,
-                correlationID: request.correlationID,
-                text: "reply of \(reply.readableBytes) bytes exceeds the \(self.configuration.maxFrameSize)-byte frame limit"
-            )
-        }
-        return PeerFrame(kind: .response, correlationID: request.correlationID, payload: reply)
     }
 }

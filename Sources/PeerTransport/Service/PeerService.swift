@@ -11,15 +11,36 @@ import Synchronization
 /// ``PeerError/Code/remote`` error.
 public typealias PeerRequestHandler = @Sendable (_ from: String, _ payload: ByteBuffer) async -> ByteBuffer?
 
+/// Answers one request from a peer without leaving the connection's event
+/// loop: called on that loop for each request or oneway frame, it calls
+/// `reply` once, from any thread, when the answer is ready (a nil reply to
+/// a request is reported to the caller as ``PeerError/Code/remote``; replies
+/// to oneway frames are ignored). The node's check path uses this form so a
+/// forwarded check costs no task hop on the owner.
+public typealias PeerResponder = @Sendable (_ from: String, _ payload: ByteBuffer, _ reply: PeerReply) -> Void
+
+/// Sends the answer to one request back on its connection; calling it more
+/// than once sends nothing more.
+public struct PeerReply: Sendable {
+    let send: @Sendable (ByteBuffer?) -> Void
+
+    public init(_ send: @escaping @Sendable (ByteBuffer?) -> Void) {
+        self.send = send
+    }
+
+    public func callAsFunction(_ payload: ByteBuffer?) { send(payload) }
+}
+
 /// A node's peer endpoint: serves framed requests from other nodes over mutual
 /// TLS and sends its own requests to them over one pooled connection per peer.
 ///
 /// `run()` serves until its task is cancelled (wrap it in a swift-service-lifecycle
 /// `Service`); ``request(to:payload:timeout:)`` and ``send(to:payload:timeout:)``
 /// work whether or not `run()` is active. Each inbound connection is one structured
-/// child task (`withThrowingDiscardingTaskGroup`), and each request on it runs
-/// concurrently, answered with its correlation id, so one slow request does not
-/// hold up the others (no head-of-line blocking within a connection).
+/// child task (`withThrowingDiscardingTaskGroup`); its requests go to the
+/// ``PeerResponder`` on the connection's event loop and are answered with their
+/// correlation ids whenever each is ready, so one slow request does not hold up
+/// the others (no head-of-line blocking within a connection).
 public final class PeerService: Sendable {
     /// Limits and timeouts; every property has a working default.
     public struct Configuration: Sendable, Hashable {
@@ -41,7 +62,7 @@ public final class PeerService: Sendable {
     public let configuration: Configuration
 
     let tls: PeerTLS
-    let handler: PeerRequestHandler
+    let responder: PeerResponder
     let logger: Logger
     let eventLoopGroup: any EventLoopGroup
     let pool: PeerConnectionPool
@@ -59,8 +80,8 @@ public final class PeerService: Sendable {
     /// - Parameters:
     ///   - localID: this node's id; `tls` must hold this node's certificate.
     ///   - host, port: where to listen (port 0 picks a free port, see ``boundPort``).
-    ///   - handler: answers requests from peers.
-    public init(
+    ///   - handler: answers requests from peers, one task per request.
+    public convenience init(
         localID: String,
         environment: String,
         host: String,
@@ -71,12 +92,32 @@ public final class PeerService: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         configuration: Configuration = Configuration()
     ) {
+        self.init(localID: localID, environment: environment, host: host, port: port, tls: tls,
+                  responder: { from, payload, reply in Task { reply(await handler(from, payload)) } },
+                  logger: logger, eventLoopGroup: eventLoopGroup, configuration: configuration)
+    }
+
+    /// - Parameters:
+    ///   - localID: this node's id; `tls` must hold this node's certificate.
+    ///   - host, port: where to listen (port 0 picks a free port, see ``boundPort``).
+    ///   - responder: answers requests from peers on their connection's event loop.
+    public init(
+        localID: String,
+        environment: String,
+        host: String,
+        port: Int,
+        tls: PeerTLS,
+        responder: @escaping PeerResponder,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        configuration: Configuration = Configuration()
+    ) {
         self.localID = localID
         self.environment = environment
         self.host = host
         self.port = port
         self.tls = tls
-        self.handler = handler
+        self.responder = responder
         var logger = logger
         logger[metadataKey: "node"] = "\(localID)"
         self.logger = logger

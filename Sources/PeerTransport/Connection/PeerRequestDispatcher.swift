@@ -1,0 +1,66 @@
+import Logging
+import NIOCore
+
+/// Hands each authenticated request to the ``PeerResponder`` on the event
+/// loop and writes its reply, tagged with the request's correlation id, when
+/// the responder calls back (from any thread). It sits after
+/// ``PeerSessionHandler``, so the first frame it sees is the checked hello.
+final class PeerRequestDispatcher: ChannelInboundHandler {
+    typealias InboundIn = PeerFrame
+    typealias InboundOut = PeerFrame
+    typealias OutboundOut = PeerFrame
+
+    private let responder: PeerResponder
+    private let maxFrameSize: Int
+    private let logger: Logger
+    private var peer: String?
+
+    init(responder: @escaping PeerResponder, maxFrameSize: Int, logger: Logger) {
+        self.responder = responder
+        self.maxFrameSize = maxFrameSize
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard let peer else {
+            if frame.kind == .hello { peer = frame.text }
+            context.fireChannelRead(data)
+            return
+        }
+        switch frame.kind {
+        case .request:
+            let correlationID = frame.correlationID
+            let maxFrameSize = maxFrameSize
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let once = NIOLoopBoundBox(false, eventLoop: context.eventLoop)
+            let eventLoop = context.eventLoop
+            responder(peer, frame.payload, PeerReply { reply in
+                let answer = Self.answer(reply, to: correlationID, maxFrameSize: maxFrameSize)
+                eventLoop.execute {
+                    guard !once.value else { return }
+                    once.value = true
+                    let context = bound.value
+                    guard context.channel.isActive else { return }
+                    context.writeAndFlush(NIOAny(answer), promise: nil)
+                }
+            })
+        case .oneway:
+            responder(peer, frame.payload, PeerReply { _ in })
+        case .hello, .response, .error:
+            // The connection task logs and closes it.
+            context.fireChannelRead(data)
+        }
+    }
+
+    private static func answer(_ reply: ByteBuffer?, to correlationID: UInt64, maxFrameSize: Int) -> PeerFrame {
+        guard let reply else {
+            return PeerFrame(kind: .error, correlationID: correlationID, text: "the peer handler produced no reply")
+        }
+        guard PeerFrame.headerSize + reply.readableBytes <= maxFrameSize else {
+            return PeerFrame(kind: .error, correlationID: correlationID,
+                             text: "reply of \(reply.readableBytes) bytes exceeds the \(maxFrameSize)-byte frame limit")
+        }
+        return PeerFrame(kind: .response, correlationID: correlationID, payload: reply)
+    }
+}

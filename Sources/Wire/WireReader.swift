@@ -1,0 +1,122 @@
+/// Reads what ``WireWriter`` wrote from untrusted bytes. Every read checks
+/// bounds first and throws a ``WireError`` naming the field instead of
+/// trapping: a peer with a valid certificate, or a corrupted file, must
+/// never be able to crash a node.
+public struct WireReader: Sendable {
+    private let bytes: [UInt8]
+    public private(set) var offset: Int
+    private let end: Int
+
+    public init(_ bytes: [UInt8]) {
+        self.init(bytes, from: 0, to: bytes.count)
+    }
+
+    /// Reads `bytes[from..<to]`.
+    public init(_ bytes: [UInt8], from: Int, to end: Int) {
+        precondition(0 <= from && from <= end && end <= bytes.count, "WireReader: range \(from)..<\(end) outside \(bytes.count) bytes")
+        self.bytes = bytes
+        self.offset = from
+        self.end = end
+    }
+
+    public var remaining: Int { end - offset }
+
+    public func error(_ code: WireError.Code, _ what: String) -> WireError {
+        WireError(code: code, message: "\(what) (at byte \(offset))")
+    }
+
+    public mutating func byte(_ field: @autoclosure () -> String) throws(WireError) -> UInt8 {
+        guard offset < end else { throw error(.truncated, "input ends inside \(field())") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    public mutating func bool(_ field: @autoclosure () -> String) throws(WireError) -> Bool {
+        switch try byte(field()) {
+        case 0: return false
+        case 1: return true
+        case let other: throw error(.invalidField, "\(field()) is \(other), not a boolean")
+        }
+    }
+
+    public mutating func varint(_ field: @autoclosure () -> String) throws(WireError) -> UInt64 {
+        try unsigned(UInt64.self, field())
+    }
+
+    /// LEB128 into `T`; a value wider than `T` is an error, not a truncation.
+    public mutating func unsigned<T: UnsignedInteger & FixedWidthInteger>(
+        _: T.Type, _ field: @autoclosure () -> String
+    ) throws(WireError) -> T {
+        var value: T = 0
+        var shift = 0
+        while true {
+            let byte = try self.byte(field())
+            let payload = T(byte & 0x7F)
+            if shift >= T.bitWidth || (shift > 0 && payload > (T.max >> shift)) {
+                throw error(.invalidField, "\(field()) does not fit in \(T.bitWidth) bits")
+            }
+            value |= payload << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+    }
+
+    /// A varint that must lie in `0...limit`.
+    public mutating func bounded(_ field: @autoclosure () -> String, limit: Int64) throws(WireError) -> Int64 {
+        let value = try varint(field())
+        guard value <= UInt64(max(limit, 0)) else {
+            throw error(.invalidField, "\(field()) is \(value), above the limit \(limit)")
+        }
+        return Int64(value)
+    }
+
+    /// A count of items each at least `minimumItemSize` bytes long: it can
+    /// never exceed what is left in the input, which stops a forged count
+    /// from making the reader reserve gigabytes.
+    public mutating func count(_ field: @autoclosure () -> String, limit: Int, minimumItemSize: Int = 0) throws(WireError) -> Int {
+        let value = try varint(field())
+        let fitting = minimumItemSize > 0 ? remaining / minimumItemSize : Int.max
+        guard value <= UInt64(max(limit, 0)), value <= UInt64(fitting) else {
+            throw error(.lengthTooLarge, "\(field()) \(value) exceeds the limit \(limit) or the \(remaining) bytes left")
+        }
+        return Int(value)
+    }
+
+    public mutating func signed64(_ field: @autoclosure () -> String) throws(WireError) -> Int64 {
+        let raw = try varint(field())
+        return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
+    }
+
+    public mutating func signed128(_ field: @autoclosure () -> String) throws(WireError) -> Int128 {
+        let raw = try unsigned(UInt128.self, field())
+        return Int128(bitPattern: raw >> 1) ^ -Int128(bitPattern: raw & 1)
+    }
+
+    public mutating func string(_ field: @autoclosure () -> String, maxBytes: Int) throws(WireError) -> String {
+        let length = try varint("\(field()) length")
+        guard length <= UInt64(maxBytes) else {
+            throw error(.lengthTooLarge, "\(field()) is \(length) bytes, above the limit \(maxBytes)")
+        }
+        let count = Int(length)
+        guard count <= remaining else {
+            throw error(.truncated, "\(field()) needs \(count) bytes but only \(remaining) are left")
+        }
+        let slice = bytes[offset..<(offset + count)]
+        guard let text = String(validating: slice, as: UTF8.self) else {
+            throw error(.invalidField, "\(field()) is not valid UTF-8")
+        }
+        offset += count
+        return text
+    }
+
+    /// The rest of the input, consumed.
+    public mutating func rest() -> [UInt8] {
+        defer { offset = end }
+        return Array(bytes[offset..<end])
+    }
+
+    /// Fails unless every byte was read.
+    public func expectEnd(_ what: @autoclosure () -> String) throws(WireError) {
+        guard remaining == 0 else { throw error(.trailingBytes, "\(remaining) bytes left after a complete \(what())") }
+    }
+}

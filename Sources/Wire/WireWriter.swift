@@ -1,0 +1,64 @@
+/// Appends the one binary encoding every codec of this project uses (peer
+/// messages, SWIM gossip, counter snapshots): bytes, LEB128 varints, zigzag
+/// for signed values and varint-length-prefixed UTF-8 strings (protobuf's
+/// varint, sint and bytes encodings, without field tags: each message type
+/// fixes its layout and appends new fields at the end, see ``Envelope``).
+public struct WireWriter: Sendable {
+    public var bytes: [UInt8] = []
+
+    public init(capacity: Int = 64) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func byte(_ value: UInt8) {
+        bytes.append(value)
+    }
+
+    public mutating func bool(_ value: Bool) {
+        bytes.append(value ? 1 : 0)
+    }
+
+    public mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    /// LEB128 of any unsigned width (counter snapshots carry 128-bit values).
+    public mutating func unsigned<T: UnsignedInteger & FixedWidthInteger>(_ value: T) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(truncatingIfNeeded: value))
+    }
+
+    /// A count, size, port or timeout. Negative values are a programming
+    /// error: nothing written through this is negative.
+    public mutating func count(_ value: some BinaryInteger, field: StaticString = "count") {
+        precondition(value >= 0, "wire: field \(field) must not be negative, was \(value)")
+        varint(UInt64(value))
+    }
+
+    /// Zigzag, so small negative numbers stay short.
+    public mutating func signed(_ value: Int64) {
+        varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    public mutating func signed(_ value: Int128) {
+        unsigned(UInt128(bitPattern: (value << 1) ^ (value >> 127)))
+    }
+
+    public mutating func string(_ value: String) {
+        varint(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    public mutating func append(_ raw: some Sequence<UInt8>) {
+        bytes.append(contentsOf: raw)
+    }
+}

@@ -1,0 +1,87 @@
+import Testing
+import Wire
+
+@Suite("Wire codec")
+struct WireCodecTests {
+    @Test("Varints, zigzag integers, strings and booleans round-trip at their edges")
+    func roundTrip() throws {
+        var writer = WireWriter()
+        let unsigned: [UInt64] = [0, 1, 127, 128, 16_383, 16_384, .max]
+        let signed: [Int64] = [0, -1, 1, .min, .max]
+        for value in unsigned { writer.varint(value) }
+        for value in signed { writer.signed(value) }
+        writer.signed(Int128.min)
+        writer.string("é user:42")
+        writer.bool(true)
+        var reader = WireReader(writer.bytes)
+        for value in unsigned { #expect(try reader.varint("u") == value) }
+        for value in signed { #expect(try reader.signed64("s") == value) }
+        #expect(try reader.signed128("s128") == Int128.min)
+        #expect(try reader.string("text", maxBytes: 64) == "é user:42")
+        #expect(try reader.bool("flag"))
+        try reader.expectEnd("sample")
+    }
+
+    @Test("Every truncation fails with a WireError naming the field, never a trap")
+    func truncation() {
+        var writer = WireWriter()
+        writer.varint(300)
+        writer.string("abcdef")
+        let bytes = writer.bytes
+        for length in 0..<bytes.count {
+            var reader = WireReader(Array(bytes.prefix(length)))
+            #expect(throws: WireError.self) {
+                _ = try reader.varint("id")
+                _ = try reader.string("name", maxBytes: 16)
+            }
+        }
+        var reader = WireReader([0x05])
+        let error = #expect(throws: WireError.self) { _ = try reader.string("key", maxBytes: 16) }
+        #expect(error?.code == .truncated)
+        #expect(error?.message.contains("key") == true)
+    }
+
+    @Test("A forged count larger than the bytes left is refused before anything is reserved")
+    func forgedCount() {
+        var writer = WireWriter()
+        writer.varint(1 << 40)
+        var reader = WireReader(writer.bytes)
+        let error = #expect(throws: WireError.self) { _ = try reader.count("items", limit: .max, minimumItemSize: 1) }
+        #expect(error?.code == .lengthTooLarge)
+    }
+
+    @Test("A varint wider than 64 bits is invalid")
+    func overlongVarint() {
+        var reader = WireReader(Array(repeating: 0xFF, count: 10) + [0x01])
+        let error = #expect(throws: WireError.self) { _ = try reader.varint("sequence") }
+        #expect(error?.code == .invalidField)
+    }
+
+    @Test("An envelope from a newer build may carry fields this build ignores; one of this build's version may not")
+    func forwardCompatibility() throws {
+        let newer = Envelope.seal(type: 7, version: Envelope.currentVersion + 1) { writer in
+            writer.varint(42)
+            writer.string("a field added later")
+        }
+        var envelope = try Envelope(opening: newer)
+        #expect(envelope.isFromNewerVersion)
+        #expect(envelope.type == 7)
+        #expect(try envelope.body.varint("known") == 42)
+        try envelope.finish("message")
+
+        let same = Envelope.seal(type: 7) { writer in
+            writer.varint(42)
+            writer.string("unexpected")
+        }
+        var strict = try Envelope(opening: same)
+        _ = try strict.body.varint("known")
+        let error = #expect(throws: WireError.self) { try strict.finish("message") }
+        #expect(error?.code == .trailingBytes)
+    }
+
+    @Test("An envelope older than the oldest version this build reads is refused by version")
+    func oldVersion() {
+        let error = #expect(throws: WireError.self) { _ = try Envelope(opening: [Envelope.minimumVersion - 1, 1]) }
+        #expect(error?.code == .unsupportedVersion)
+    }
+}
