@@ -30,6 +30,17 @@ public struct Deployment: Sendable, Hashable, Codable, CustomStringConvertible {
         self.percent = percent
     }
 
+    /// A deployment from untrusted input (a peer's message, an admin
+    /// request) that throws instead of stopping the process.
+    ///
+    /// - Throws: ``RolloutError/Code/invalidDeployment`` naming the broken invariant.
+    public static func checked(epoch: UInt64, stable: String, canary: String?, percent: Int) throws(RolloutError) -> Deployment {
+        if let problem = Self.problem(stable: stable, canary: canary, percent: percent) {
+            throw RolloutError(code: .invalidDeployment, message: "deployment epoch \(epoch): \(problem)")
+        }
+        return Deployment(epoch: epoch, stable: stable, canary: canary, percent: percent)
+    }
+
     /// The number of hash buckets a key hash is reduced to: percent * 100 of
     /// them go to the canary, so the split has a resolution of 0.01 %.
     public static let hashBuckets: UInt64 = 10_000

@@ -3,7 +3,7 @@ extension Rollout {
     /// describe an impossible rollout (STYLE.md). `idle`, `completed`,
     /// `rolledBack` and `aborted` are at rest (no canary); `split` and
     /// `stepping` have a canary in service.
-    public enum State: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum State: Sendable, Hashable, CustomStringConvertible {
         /// Nothing deployed since the machine was created.
         case idle
         /// A direct split (`deploy --percent P`, P < 100) since `since`:

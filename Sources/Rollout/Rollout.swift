@@ -81,29 +81,4 @@ public struct Rollout: Sendable, Hashable, Codable, CustomStringConvertible {
         self.state = state
         self.checkInvariants(after: event)
     }
-
-    // MARK: Codable
-
-    enum CodingKeys: String, CodingKey {
-        case deployment, state
-    }
-
-    /// Decodes a journalled machine and checks that state and deployment
-    /// fit together; a journal that does not is reported, not trusted.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let deployment = try container.decode(Deployment.self, forKey: .deployment)
-        let state = try container.decode(State.self, forKey: .state)
-        do {
-            try self.init(deployment: deployment, state: state)
-        } catch {
-            throw DecodingError.dataCorruptedError(forKey: .state, in: container, debugDescription: error.message)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.deployment, forKey: .deployment)
-        try container.encode(self.state, forKey: .state)
-    }
 }

@@ -18,6 +18,8 @@ public struct RolloutError: Error, Sendable, Hashable, CustomStringConvertible {
         /// A plan that cannot run: no steps, steps not rising to 100, a
         /// duration too short to hold every step, a threshold out of range.
         public static let invalidPlan = Code("rollout.invalid_plan")
+        /// A deployment that breaks its invariants (``Deployment/checked(epoch:stable:canary:percent:)``).
+        public static let invalidDeployment = Code("rollout.invalid_deployment")
         /// An empty version name.
         public static let invalidVersion = Code("rollout.invalid_version")
 

@@ -118,6 +118,15 @@ struct AlertEvaluatorTests {
         let data = try JSONEncoder().encode(harness.evaluator)
         harness.evaluator = try JSONDecoder().decode(AlertEvaluator.self, from: data)
         #expect(harness.rounds(5, requests: 300, blocked: 300).isEmpty)
+
+        // A journal with a state missing is refused rather than trusted.
+        var json = try #require(String(data: data, encoding: .utf8))
+        json = json.replacingOccurrences(of: #""states":["#, with: #""states":[{"inactive":{}},"#)
+        #expect {
+            try JSONDecoder().decode(AlertEvaluator.self, from: Data(json.utf8))
+        } throws: { error in
+            "\(error)".contains("3 alert states for 2 rules")
+        }
     }
 
     @Test("the seed rules follow the thresholds: block_rate and one scrape interval of `for`")

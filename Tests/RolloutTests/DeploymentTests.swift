@@ -84,6 +84,14 @@ struct DeploymentTests {
         }
     }
 
+    @Test("a deployment from untrusted input throws instead of stopping the process")
+    func checked() throws {
+        #expect(try Deployment.checked(epoch: 2, stable: "v1", canary: "v2", percent: 10) == Deployment(epoch: 2, stable: "v1", canary: "v2", percent: 10))
+        #expect(throws: RolloutError(code: .invalidDeployment, message: "deployment epoch 2: the canary must differ from the stable version")) {
+            try Deployment.checked(epoch: 2, stable: "v1", canary: "v1", percent: 10)
+        }
+    }
+
     @Test("creating an impossible deployment stops the process")
     func impossibleDeploymentTraps() async {
         await #expect(processExitsWith: .failure) {

@@ -96,11 +96,33 @@ struct RolloutJournalTests {
             "\(error)".contains("step 1 must be at 10%") && "\(error)".contains("canary v2 at 25%")
         }
 
-        let atRestWithCanary = #"{"deployment":{"epoch":3,"stable":"v1","canary":"v2","percent":10},"state":{"idle":{}}}"#
+        let atRestWithCanary = #"{"deployment":{"epoch":3,"stable":"v1","canary":"v2","percent":10},"state":{"kind":"idle"}}"#
         #expect {
             try Self.restore(Data(atRestWithCanary.utf8))
         } throws: { error in
             "\(error)".contains("a rollout at rest must have no canary")
         }
+    }
+
+    @Test("the journal format is explicit: a hand-written stepping journal resumes")
+    func handWrittenJournal() throws {
+        let json = #"""
+            {"deployment": {"epoch": 4, "stable": "v1", "canary": "v2", "percent": 50},
+             "state": {"kind": "stepping", "step": {
+                "plan": {"percents": [10, 25, 50, 75, 100], "duration": 300000,
+                         "thresholds": {"maxErrorRate": 0.05, "maxP95Milliseconds": 200, "maxBlockRateIncrease": 0.2, "minSamples": 100}},
+                "version": "v2", "index": 2, "rolloutStartedAt": 0, "startedAt": 120000, "endsAt": 180000,
+                "extended": false, "previousStableBlockRate": 0.1}}}
+            """#
+        var rollout = try Self.restore(Data(json.utf8))
+        #expect(rollout.onResume(now: 150_000) == .continueStep(
+            split: Deployment(epoch: 4, stable: "v1", canary: "v2", percent: 50), holdUntil: 180_000
+        ))
+        let encoded = try #require(String(data: Self.journal(rollout), encoding: .utf8))
+        #expect(encoded.contains(#""kind":"stepping""#))
+        #expect(!encoded.contains("_0"))
+
+        let unknown = #"{"deployment":{"epoch":1,"stable":"v1","canary":null,"percent":0},"state":{"kind":"paused"}}"#
+        #expect(throws: DecodingError.self) { try Self.restore(Data(unknown.utf8)) }
     }
 }
