@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "LimiterCore", dependencies: ["JSONCore", "Wire"]),
         .target(name: "Placement"),
         .target(name: "Membership", dependencies: ["Wire"]),
+        .target(name: "Rollout"),
+        .target(name: "Alerting", dependencies: ["JSONCore"]),
 
         // Shells.
         .target(
@@ -53,7 +55,7 @@ let package = Package(
         .target(
             name: "NodeServer",
             dependencies: [
-                "JSONCore", "LimiterCore", "Placement", "Membership", "Wire", "Config", "EventStore", "PeerTransport",
+                "JSONCore", "LimiterCore", "Placement", "Membership", "Wire", "Rollout", "Config", "EventStore", "PeerTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -84,7 +86,9 @@ let package = Package(
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
-        .testTarget(name: "MembershipTests", dependencies: ["Membership"]),
+        .testTarget(name: "MembershipTests", dependencies: ["Membership", "Placement"]),
+        .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "JSONCore"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
         .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport"]),

@@ -131,7 +131,7 @@ struct CheckFastPathTests {
         let directory = NSTemporaryDirectory() + "fastpath-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let log = try EventLog(path: directory + "/events.sqlite", durability: .normal)
-        return try LimiterEngine(nodeID: "n1", ruleSet: RuleSet(rules: Self.rules), log: log, clock: clock)
+        return try LimiterEngine(nodeID: "n1", rules: Self.rules, log: log, clock: clock)
     }
 
     @Test("the engine's one-check entry decides and logs as its batch entry")
@@ -145,13 +145,13 @@ struct CheckFastPathTests {
             clock.advance(by: Int64(random.below(700)))
             let request = CheckRequest(key: "k\(random.below(3))", rule: random.pick(names), hits: random.below(4))
             let expected: Result<[CheckResult], APIProblem> = await withCheckedContinuation { continuation in
-                if case .done(let result) = batch.check([request], onCommit: { continuation.resume(returning: $0) }) {
+                if case .done(let result) = batch.check([Self.resolved(request)], onCommit: { continuation.resume(returning: $0) }) {
                     continuation.resume(returning: result)
                 }
             }
             let got: Result<CheckResult, APIProblem> = await withCheckedContinuation { continuation in
                 let rule = Self.rules[request.rule]!
-                if case .done(let result) = single.check(request, rule: rule, onCommit: { continuation.resume(returning: $0) }) {
+                if case .done(let result) = single.check(request, rule: rule, version: Self.version, onCommit: { continuation.resume(returning: $0) }) {
                     continuation.resume(returning: result)
                 }
             }
@@ -164,5 +164,13 @@ struct CheckFastPathTests {
             let b = try single.log.events(key: key).map { [$0.rule, "\($0.hits)", "\($0.atMs)"] }
             #expect(a == b)
         }
+    }
+}
+
+extension CheckFastPathTests {
+    static let version = "v-test"
+
+    static func resolved(_ request: CheckRequest) -> LimiterEngine.ResolvedCheck {
+        LimiterEngine.ResolvedCheck(request: request, rule: rules[request.rule]!, version: version)
     }
 }

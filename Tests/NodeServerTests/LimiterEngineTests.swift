@@ -28,7 +28,7 @@ struct LimiterEngineTests {
     /// Runs one check to completion, waiting for its commit when it admitted hits.
     func check(_ engine: LimiterEngine, _ request: CheckRequest) async throws -> CheckResult {
         let result: Result<[CheckResult], APIProblem> = await withCheckedContinuation { continuation in
-            let outcome = engine.check([request]) { continuation.resume(returning: $0) }
+            let outcome = engine.check([Self.resolved(request)]) { continuation.resume(returning: $0) }
             if case .done(let result) = outcome { continuation.resume(returning: result) }
         }
         return try result.get()[0]
@@ -37,7 +37,7 @@ struct LimiterEngineTests {
     @Test("an admitted hit is answered only once a second reader of the file can see its event")
     func outputGate() async throws {
         let (log, path) = try temporaryLog()
-        let engine = try LimiterEngine(nodeID: "n1", ruleSet: RuleSet(rules: Self.rules), log: log, clock: ManualClock())
+        let engine = try LimiterEngine(nodeID: "n1", rules: Self.rules, log: log, clock: ManualClock())
         let result = try await check(engine, CheckRequest(key: "k", rule: "SL", hits: 2))
         #expect(result.decision.allowed)
         let reader = try EventLog(path: path, durability: .normal)
@@ -51,7 +51,7 @@ struct LimiterEngineTests {
     @Test("denials and reads log nothing")
     func denialsLogNothing() async throws {
         let (log, _) = try temporaryLog()
-        let engine = try LimiterEngine(nodeID: "n1", ruleSet: RuleSet(rules: Self.rules), log: log, clock: ManualClock())
+        let engine = try LimiterEngine(nodeID: "n1", rules: Self.rules, log: log, clock: ManualClock())
         for _ in 0..<8 { _ = try await check(engine, CheckRequest(key: "k", rule: "FW")) }
         _ = try await check(engine, CheckRequest(key: "k", rule: "FW", hits: 0))
         try engine.close()
@@ -70,7 +70,7 @@ struct LimiterEngineTests {
         }
         let (log, path) = try temporaryLog()
         let clock = ManualClock(1_700_000_000_000)
-        var engine = try LimiterEngine(nodeID: "n1", ruleSet: RuleSet(rules: Self.rules), log: log, clock: clock)
+        var engine = try LimiterEngine(nodeID: "n1", rules: Self.rules, log: log, clock: clock)
         var simulator = TraceSimulator(rules: Self.rules)
         let names = Self.rules.keys.sorted()
         var t: Int64 = 1_700_000_000_000
@@ -89,10 +89,18 @@ struct LimiterEngineTests {
             if step == 300 || step == 450 {
                 // Restart: rebuild from the latest snapshot plus the log tail.
                 try engine.close()
-                engine = try LimiterEngine(nodeID: "n1", ruleSet: RuleSet(rules: Self.rules),
+                engine = try LimiterEngine(nodeID: "n1", rules: Self.rules,
                                            log: try EventLog(path: path, durability: .normal), clock: clock)
             }
         }
         try engine.close()
+    }
+}
+
+extension LimiterEngineTests {
+    static let version = "v-test"
+
+    static func resolved(_ request: CheckRequest) -> LimiterEngine.ResolvedCheck {
+        LimiterEngine.ResolvedCheck(request: request, rule: rules[request.rule]!, version: version)
     }
 }

@@ -1,33 +1,66 @@
 import LimiterCore
+import Membership
 import NIOCore
 @testable import NodeServer
 import Testing
+import Wire
 
 @Suite("Peer message codec")
 struct PeerMessageTests {
-    @Test("every message round-trips")
+    static let samples: [PeerMessage] = [
+        .swim(.nack(sequence: 7, target: "n2")),
+        .checkBatch(ForwardedBatch(requestID: 41, epoch: 0xFEED, checks: [
+            .init(request: CheckRequest(key: "user:42", rule: "API", hits: 3), version: "v-0000000000000001"),
+            .init(request: CheckRequest(key: "é", rule: "default", hits: 0), version: "v-0000000000000002"),
+        ])),
+        .checkResults(ForwardedResults(requestID: 41, epoch: 3, items: [
+            .decided(CheckResult(decision: Decision(allowed: true, limit: 100, remaining: 7, resetMs: 5, retryAfterMs: 0),
+                                 rule: "API", version: "v-1", node: "n2")),
+            .notMine(owner: "n3"),
+            .notMine(owner: nil),
+            .refused(status: 503, code: "version-not-installed", detail: "v-2"),
+        ])),
+        .problem(status: 503, code: "unavailable", detail: "log failed"),
+    ]
+
+    @Test("Every message round-trips through its envelope")
     func roundTrip() throws {
-        let messages: [PeerMessage] = [
-            .swim([1, 2, 3]),
-            .checkBatch([CheckRequest(key: "user:42", rule: "API", hits: 3), CheckRequest(key: "é", rule: "default", hits: 0)]),
-            .checkResults([CheckResult(decision: Decision(allowed: true, limit: 100, remaining: 7, resetMs: 5, retryAfterMs: 0),
-                                       rule: "API", version: "v-1", node: "n2")]),
-            .problem(status: 503, code: "unavailable", detail: "log failed"),
-        ]
-        for message in messages { #expect(try PeerMessage(decoding: message.buffer) == message) }
+        for message in Self.samples { #expect(try PeerMessage(decoding: message.buffer) == message) }
     }
 
-    @Test("truncated or garbage bytes are rejected, never trapped on")
-    func garbage() {
-        let valid = PeerMessage.checkBatch([CheckRequest(key: "abc", rule: "API", hits: 1)]).buffer
-        for length in 0..<valid.readableBytes {
-            #expect(throws: PeerMessage.DecodingError.self) { try PeerMessage(decoding: valid.getSlice(at: 0, length: length)!) }
+    @Test("Every truncation of every message is rejected, never trapped on")
+    func truncation() {
+        for message in Self.samples {
+            let bytes = message.encode()
+            for length in 0..<bytes.count {
+                #expect(throws: PeerMessage.DecodingError.self) { try PeerMessage(decoding: Array(bytes.prefix(length))) }
+            }
         }
+    }
+
+    @Test("A message from a newer protocol version with fields appended still decodes to what this build knows")
+    func newerVersionAppendedFields() throws {
+        for message in Self.samples {
+            let newer = message.encode(version: Envelope.currentVersion + 1) + [0x2A, 0x01, 0x02]
+            #expect(try PeerMessage(decoding: newer) == message)
+            // The same bytes from this build's own version are malformed.
+            #expect(throws: PeerMessage.DecodingError.self) { try PeerMessage(decoding: message.encode() + [0x2A]) }
+        }
+    }
+
+    @Test("A message type this build does not know decodes as unsupported, naming type and version")
+    func unknownType() throws {
+        let bytes = Envelope.seal(type: 99, version: Envelope.currentVersion + 1) { $0.string("from the future") }
+        #expect(try PeerMessage(decoding: bytes) == .unsupported(type: 99, version: Envelope.currentVersion + 1))
+    }
+
+    @Test("Seeded random bytes never crash the decoder")
+    func garbage() {
         var state: UInt64 = 7
         for _ in 0..<3000 {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             let bytes = (0..<Int(state >> 58)).map { UInt8(truncatingIfNeeded: (state >> UInt64($0 % 56))) }
-            _ = try? PeerMessage(decoding: ByteBuffer(bytes: [UInt8(state % 5)] + bytes))
+            _ = try? PeerMessage(decoding: [Envelope.currentVersion, UInt8(state % 5)] + bytes)
         }
     }
 }

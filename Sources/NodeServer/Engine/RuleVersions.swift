@@ -1,4 +1,5 @@
 import LimiterCore
+import Rollout
 import Placement
 import Synchronization
 
@@ -91,7 +92,7 @@ public final class RuleVersions: Sendable {
         self.metrics = metrics
         let version = InstalledVersion(ruleSet: stable, node: node, metrics: metrics)
         state = Mutex(State(installed: [version.id: version],
-                            current: Current(deployment: Deployment(stable: version.id), stable: version, canary: nil)))
+                            current: Current(deployment: Deployment(epoch: 0, stable: version.id), stable: version, canary: nil)))
     }
 
     @inline(__always)

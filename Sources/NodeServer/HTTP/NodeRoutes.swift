@@ -1,6 +1,7 @@
 import JSONCore
 import EventStore
 import LimiterCore
+import Rollout
 import NIOCore
 import NIOHTTP1
 import Synchronization
