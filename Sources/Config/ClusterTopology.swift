@@ -2,8 +2,9 @@
 /// (DESIGN.md §3). Paths are already absolute, resolved against the
 /// directory holding wrangler.toml, so every verb can run from anywhere.
 public struct ClusterTopology: Sendable, Hashable {
-    /// Copies of each admitted hit, owner included (the owner plus
-    /// `replicas - 1` followers on the hash ring); 1...nodes.count.
+    /// How many nodes a key's placement lists (the owner plus `replicas - 1`
+    /// next nodes on the ring, shown by `ratelimit ring --key`); 1...nodes.count.
+    /// Hits are not copied to those nodes yet: only the owner records them.
     public var replicas: Int
     /// Where the cluster CA and node certificates live.
     public var certsDir: String
