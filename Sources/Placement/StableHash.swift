@@ -106,10 +106,16 @@ struct FNV1a64 {
     }
 
     /// Feeds a byte count as 8 little-endian bytes, independent of platform word size.
+    ///
+    /// A plain loop rather than `stride`: this runs twice per key lookup, and unoptimized
+    /// builds (the simulations run in debug) pay for the generic iterator.
     mutating func combine(length: Int) {
-        let value = UInt64(length)
-        for shift in stride(from: 0, to: 64, by: 8) {
-            combine(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        var value = UInt64(length)
+        var remaining = 8
+        while remaining > 0 {
+            combine(UInt8(truncatingIfNeeded: value))
+            value >>= 8
+            remaining -= 1
         }
     }
 
