@@ -29,6 +29,9 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unknownAlgorithm = Code(rawValue: "unknown_algorithm")
         /// Two `[[ratelimits]]` share a name.
         public static let duplicateRule = Code(rawValue: "duplicate_rule")
+        /// A table that accepts only known keys has another (a misspelling would
+        /// otherwise silently mean the default).
+        public static let unknownKey = Code(rawValue: "unknown_key")
         /// `burst` is set on an algorithm that has no burst.
         public static let burstNotApplicable = Code(rawValue: "burst_not_applicable")
         /// The selected environment has no `[env.NAME]` section.

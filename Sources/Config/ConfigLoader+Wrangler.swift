@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import LimiterCore
 
@@ -14,7 +15,12 @@ extension ConfigLoader {
             config.vars = parseVars(vars, into: &problems)
             checkEnvironmentVar(config.vars, in: vars, expected: implicitEnvironment, into: &problems)
         }
-        config.environments = parseEnvironments(root, into: &problems)
+        var monitoring = ParsedMonitoring()
+        if let table = root.table("monitoring", into: &problems) {
+            monitoring = parseMonitoring(table, over: MonitoringThresholds(), into: &problems)
+            config.monitoring = monitoring.table
+        }
+        config.environments = parseEnvironments(root, monitoringBase: monitoring.asBase, into: &problems)
         config.ratelimits = parseRules(root, into: &problems)
         return config
     }
@@ -161,9 +167,11 @@ extension ConfigLoader {
 
     // MARK: - Environments
 
-    private static func parseEnvironments(_ root: TableReader, into problems: inout [ConfigError])
-        -> [String: WranglerConfig.EnvironmentSection]
-    {
+    /// `monitoringBase`: the top-level monitoring values each section's
+    /// `monitoring` overrides (nil when they hold an invalid timing value).
+    private static func parseEnvironments(
+        _ root: TableReader, monitoringBase: MonitoringThresholds?, into problems: inout [ConfigError]
+    ) -> [String: WranglerConfig.EnvironmentSection] {
         guard let env = root.table("env", into: &problems) else { return [:] }
         var sections: [String: WranglerConfig.EnvironmentSection] = [:]
         for name in env.entries.keys.sorted() {
@@ -178,6 +186,9 @@ extension ConfigLoader {
                 checkEnvironmentVar(section.vars, in: vars, expected: name, into: &problems)
             }
             section.routes = parseRoutes(table, into: &problems)
+            if let monitoring = table.table("monitoring", into: &problems) {
+                section.monitoring = parseMonitoring(monitoring, over: monitoringBase, into: &problems).table
+            }
             sections[name] = section
         }
         return sections

@@ -58,6 +58,8 @@ public enum ConfigLoader {
             environment: selected, wrangler: wrangler, file: file,
             processEnvironment: processEnvironment, requireSecrets: isKnown, into: &problems)
 
+        let monitoring = resolveMonitoring(environment: selected, wrangler: wrangler, file: file, into: &problems)
+
         var rules: [String: Rule] = [:]
         for rule in wrangler.ratelimits { rules[rule.name] = rule }
         rules[ResolvedConfig.defaultRuleName] = ResolvedConfig.defaultRule(for: runtime)
@@ -70,7 +72,7 @@ public enum ConfigLoader {
         guard problems.isEmpty else { throw ConfigProblems(problems) }
         return ResolvedConfig(
             wrangler: wrangler, environment: selected, runtime: runtime,
-            rules: rules, topology: topology, baseDirectory: baseDirectory)
+            rules: rules, topology: topology, baseDirectory: baseDirectory, monitoring: monitoring)
     }
 
     /// `--env`, else a non-empty `ENVIRONMENT` (the seed's `env.ENVIRONMENT ||

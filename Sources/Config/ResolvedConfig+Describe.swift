@@ -1,3 +1,4 @@
+import Alerting
 import LimiterCore
 
 extension ResolvedConfig {
@@ -20,6 +21,9 @@ extension ResolvedConfig {
         lines += table(sortedRules.map(Self.ruleColumns)).map { "  " + $0 }
 
         lines.append("")
+        lines += describeMonitoring()
+
+        lines.append("")
         lines.append("durable objects:")
         if wrangler.durableObjectBindings.isEmpty { lines.append("  (none)") }
         for binding in wrangler.durableObjectBindings {
@@ -40,6 +44,28 @@ extension ResolvedConfig {
         lines.append("")
         lines += describeTopology()
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Each `[monitoring]` value and where it comes from: `default`,
+    /// `monitoring` or `env.NAME.monitoring`.
+    private func describeMonitoring() -> [String] {
+        let values: [(MonitoringThresholds.CodingKeys, String)] = [
+            (.errorRate, Self.number(monitoring.errorRate)),
+            (.blockRate, Self.number(monitoring.blockRate)),
+            (.latencyP95Milliseconds, Self.number(monitoring.latencyP95Milliseconds)),
+            (.scrapeIntervalSeconds, String(monitoring.scrapeIntervalSeconds)),
+            (.alertWindowSeconds, String(monitoring.alertWindowSeconds)),
+            (.minSamples, String(monitoring.minSamples)),
+        ]
+        let rows = values.map { key, value in
+            [key.rawValue, value, "(\(wrangler.monitoringSource(of: key, for: environment) ?? "default"))"]
+        }
+        return ["monitoring:"] + table(rows).map { "  " + $0 }
+    }
+
+    /// `100` rather than `100.0`; fractions as Swift prints them (`0.01`).
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
     private func describeTopology() -> [String] {

@@ -1,3 +1,4 @@
+import Alerting
 import LimiterCore
 
 /// Everything a verb needs after loading: the file as written, the selected
@@ -18,6 +19,9 @@ public struct ResolvedConfig: Sendable, Hashable {
     public var topology: ClusterTopology?
     /// Absolute directory holding wrangler.toml; relative paths resolve against it.
     public var baseDirectory: String
+    /// The environment's `[monitoring]` thresholds (DESIGN.md §8): defaults,
+    /// then top-level `[monitoring]`, then `[env.NAME.monitoring]`, key by key.
+    public var monitoring: MonitoringThresholds
 
     public init(
         wrangler: WranglerConfig = WranglerConfig(),
@@ -25,7 +29,8 @@ public struct ResolvedConfig: Sendable, Hashable {
         runtime: RuntimeEnvironment = RuntimeEnvironment(),
         rules: [String: Rule] = [:],
         topology: ClusterTopology? = nil,
-        baseDirectory: String = "."
+        baseDirectory: String = ".",
+        monitoring: MonitoringThresholds? = nil
     ) {
         self.wrangler = wrangler
         self.environment = environment
@@ -33,6 +38,7 @@ public struct ResolvedConfig: Sendable, Hashable {
         self.rules = rules
         self.topology = topology
         self.baseDirectory = baseDirectory
+        self.monitoring = monitoring ?? wrangler.monitoring(for: environment)
         if self.rules[Self.defaultRuleName] == nil {
             self.rules[Self.defaultRuleName] = Self.defaultRule(for: runtime)
         }

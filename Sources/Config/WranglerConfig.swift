@@ -24,6 +24,9 @@ public struct WranglerConfig: Sendable, Hashable {
     public var environments: [String: EnvironmentSection]
     /// `[[ratelimits]]`, in file order.
     public var ratelimits: [Rule]
+    /// Top-level `[monitoring]` as written; see ``monitoring(for:)`` for the
+    /// values an environment runs with.
+    public var monitoring: MonitoringTable
 
     public init(
         name: String = "ratelimit",
@@ -33,7 +36,8 @@ public struct WranglerConfig: Sendable, Hashable {
         migrations: [Migration] = [],
         vars: [String: String] = [:],
         environments: [String: EnvironmentSection] = [:],
-        ratelimits: [Rule] = []
+        ratelimits: [Rule] = [],
+        monitoring: MonitoringTable = MonitoringTable()
     ) {
         self.name = name
         self.main = main
@@ -43,6 +47,7 @@ public struct WranglerConfig: Sendable, Hashable {
         self.vars = vars
         self.environments = environments
         self.ratelimits = ratelimits
+        self.monitoring = monitoring
     }
 
     /// The environment names an operator may select: `development` (always,
@@ -106,10 +111,13 @@ public struct WranglerConfig: Sendable, Hashable {
         public var vars: [String: String]
         /// `routes`: where this environment is served.
         public var routes: [Route]
+        /// `[env.NAME.monitoring]`: overrides top-level `[monitoring]` key by key.
+        public var monitoring: MonitoringTable
 
-        public init(vars: [String: String] = [:], routes: [Route] = []) {
+        public init(vars: [String: String] = [:], routes: [Route] = [], monitoring: MonitoringTable = MonitoringTable()) {
             self.vars = vars
             self.routes = routes
+            self.monitoring = monitoring
         }
     }
 

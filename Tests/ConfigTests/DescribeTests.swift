@@ -38,6 +38,27 @@ struct DescribeTests {
         #expect(lines.contains { $0.hasPrefix("    n2 ") && $0.contains("http 8722") && $0.contains("peer 7722") })
     }
 
+    @Test("describe prints each monitoring value with where it comes from")
+    func describesMonitoring() throws {
+        let fixture = try ConfigFixture(
+            appending: "\n[monitoring]\nblock_rate = 0.3\nlatency_p95_ms = 12.5\n"
+                + "\n[env.staging.monitoring]\nblock_rate = 0.5\n")
+        let staging = try fixture.load(environment: "staging", process: ConfigFixture.secrets).describe()
+        #expect(staging.contains("""
+
+            monitoring:
+              error_rate         0.01  (default)
+              block_rate         0.5   (env.staging.monitoring)
+              latency_p95_ms     12.5  (monitoring)
+              scrape_interval_s  5     (default)
+              alert_window_s     300   (default)
+              min_samples        100   (default)
+
+            """), "\(staging)")
+        let development = try fixture.load().describe()
+        #expect(development.contains("  block_rate         0.3   (monitoring)\n"), "\(development)")
+    }
+
     @Test("describe says when there is no topology")
     func noTopology() throws {
         let text = try ConfigFixture().load().describe()

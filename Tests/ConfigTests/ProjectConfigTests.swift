@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import LimiterCore
 import Testing
@@ -23,7 +24,7 @@ struct ProjectConfigTests {
         let config = try Self.load(nil)
         #expect(config.environment == "development")
         #expect(config.wrangler.name == "rate-limit")
-        #expect(config.wrangler.main == "Sources/ratelimit/main.swift")
+        #expect(config.wrangler.main == "Sources/ratelimit/Entry.swift")
         #expect(config.wrangler.compatibilityDate == "2024-01-22")
         #expect(config.wrangler.durableObjectBindings == [.init(name: "RATE_LIMIT", className: "RateLimitDO")])
         #expect(config.wrangler.migrations == [.init(tag: "v1", newClasses: ["RateLimitDO"])])
@@ -36,7 +37,7 @@ struct ProjectConfigTests {
         #expect(config.rules["LOGIN"]?.limit == 5)
 
         let topology = try #require(config.topology)
-        #expect(topology.replicas == 2)
+        #expect(topology.replicas == 1, "cluster/*.toml set no replicas, so the default")
         #expect(topology.coordinator == Endpoint(host: "127.0.0.1", httpPort: 8700, peerPort: 7700))
         #expect(topology.nodes.map(\.httpPort) == [8701, 8702, 8703])
         #expect(topology.nodes.map(\.peerPort) == [7701, 7702, 7703])
@@ -67,6 +68,15 @@ struct ProjectConfigTests {
         ])) {
             try Self.load(environment)
         }
+    }
+
+    @Test("wrangler.toml spells out every [monitoring] key at its default, with no environment overrides",
+          arguments: ["development", "staging", "production"])
+    func monitoringDefaults(environment: String) throws {
+        let config = try Self.load(environment, ConfigFixture.secrets)
+        #expect(config.monitoring == MonitoringThresholds())
+        #expect(MonitoringThresholds.CodingKeys.allCases.allSatisfy(config.wrangler.monitoring.sets))
+        #expect(config.wrangler.environments[environment]?.monitoring ?? .init() == .init())
     }
 
     @Test("ENVIRONMENT in the process selects the environment when no --env is given")
