@@ -34,7 +34,7 @@ let package = Package(
         // Shells.
         .target(
             name: "Config",
-            dependencies: ["LimiterCore", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["LimiterCore", "Alerting", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "EventStore",
@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "Placement"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "JSONCore"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Alerting"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
         .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport"]),
         .testTarget(name: "NodeServerTests", dependencies: ["NodeServer", "JSONCore"]),

@@ -61,6 +61,18 @@ extension EventLog {
                 """)
         }
 
+        migrator.registerMigration("v2-node-state") { db in
+            // Small named values a node must keep across restarts, such as
+            // the deployment it serves and the rule sets that deployment names.
+            try db.execute(sql: """
+                CREATE TABLE node_state (
+                    name TEXT PRIMARY KEY,
+                    value BLOB NOT NULL,
+                    updated_at_ms INTEGER NOT NULL
+                );
+                """)
+        }
+
         return migrator
     }()
 }

@@ -2,6 +2,7 @@ import Config
 import Logging
 import Membership
 import NIOCore
+import NIOPosix
 import PeerTransport
 import Placement
 import ServiceLifecycle
@@ -17,17 +18,20 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
     let forwarder: Forwarder
     private let engine: LimiterEngine
     private let versions: RuleVersions
+    let deployments: NodeDeployments
     private let view: ClusterView
     private let replies = ReplyCache()
     private let logger: Logger
 
-    var services: [any Service] { [PeerServiceRunner(peer: peer), shell] }
+    var services: [any Service] {
+        [PeerServiceRunner(peer: peer), shell, DeploymentSync(node: self, peer: peer, deployments: deployments, logger: logger)]
+    }
 
     /// A cluster node when the topology lists more than this node; nil for
     /// a node running alone, which needs no certificates or peer port.
-    static func make(config: ResolvedConfig, spec: NodeSpec, engine: LimiterEngine, versions: RuleVersions,
+    static func make(config: ResolvedConfig, spec: NodeSpec, engine: LimiterEngine, deployments: NodeDeployments,
                      group: any EventLoopGroup, logger: Logger) async throws -> ClusterNode? {
-        guard let topology = config.topology, topology.nodes.count > 1 else { return nil }
+        guard let topology = config.topology, topology.nodes.count > 1 || topology.coordinator != nil else { return nil }
         let tls: PeerTLS
         do {
             tls = try PeerTLS(certsDirectory: topology.certsDir, environment: config.environment, nodeID: spec.id)
@@ -35,8 +39,8 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
             throw NodeError(code: "certificates", message:
                 "node \(spec.id): \(error.message) (make them with `ratelimit certs init --env \(config.environment)`)")
         }
-        let node = ClusterNode(config: config, topology: topology, spec: spec, engine: engine, versions: versions, tls: tls,
-                               group: group, logger: logger)
+        let node = ClusterNode(config: config, topology: topology, spec: spec, engine: engine, deployments: deployments,
+                               tls: tls, group: group, logger: logger)
         do {
             _ = try await node.peer.bind()
         } catch {
@@ -46,9 +50,11 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
     }
 
     private init(config: ResolvedConfig, topology: ClusterTopology, spec: NodeSpec, engine: LimiterEngine,
-                 versions: RuleVersions, tls: PeerTLS, group: any EventLoopGroup, logger: Logger) {
+                 deployments: NodeDeployments, tls: PeerTLS, group: any EventLoopGroup, logger: Logger) {
         nodeID = spec.id
         self.engine = engine
+        self.deployments = deployments
+        let versions = deployments.versions
         self.versions = versions
         self.logger = logger
         let view = ClusterView(selfID: spec.id, topology: topology, logger: logger)
@@ -59,9 +65,14 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
                            logger: logger, eventLoopGroup: group)
         let myself = MemberMetadata(id: spec.id, peerAddress: HostPort(host: spec.host, port: spec.peerPort),
                                     httpAddress: HostPort(host: spec.host, port: spec.httpPort), build: BuildInfo.version)
-        let seeds = topology.nodes.filter { $0.id != spec.id }.map { node in
+        var seeds = topology.nodes.filter { $0.id != spec.id }.map { node in
             MemberMetadata(id: node.id, peerAddress: HostPort(host: node.host, port: node.peerPort),
                            httpAddress: HostPort(host: node.host, port: node.httpPort), build: BuildInfo.version)
+        }
+        if let coordinator = topology.coordinator {
+            seeds.append(MemberMetadata(id: "coordinator", peerAddress: HostPort(host: coordinator.host, port: coordinator.peerPort),
+                                        httpAddress: HostPort(host: coordinator.host, port: coordinator.httpPort),
+                                        build: BuildInfo.version, role: .coordinator))
         }
         // A restarted node must outrank its own earlier life in everyone's
         // view (SWIM refutation), so its incarnation starts at the wall
@@ -125,7 +136,24 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
                 reply(buffer)
                 replies.finish(key, answer: buffer)
             }
-        case .checkResults, .problem:
+        case .deploymentPush(let state):
+            // Persisting blocks on the store: off the event loop.
+            let deployments = deployments
+            NIOThreadPool.singleton.submit { work in
+                guard case .active = work else {
+                    return reply(PeerMessage.problem(status: 503, code: "shutting-down", detail: "\(self.nodeID) is stopping").buffer)
+                }
+                do throws(NodeError) {
+                    let served = try deployments.apply(state, at: SystemClock().nowMs())
+                    reply(PeerMessage.deploymentStatus(served).buffer)
+                } catch {
+                    reply(PeerMessage.problem(status: 500, code: error.code, detail: error.message).buffer)
+                }
+            }
+        case .deploymentPull(let epoch):
+            let current = deployments.current
+            reply((current.deployment.epoch > epoch ? PeerMessage.deploymentPush(current) : .deploymentStatus(current.deployment)).buffer)
+        case .checkResults, .problem, .deploymentStatus:
             reply(PeerMessage.problem(status: 400, code: "unexpected-peer-message", detail: "not a request").buffer)
         case .unsupported(let type, let version):
             reply(PeerMessage.problem(status: 501, code: "unsupported-peer-message",

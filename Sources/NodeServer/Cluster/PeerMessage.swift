@@ -1,6 +1,7 @@
 import LimiterCore
 import Membership
 import NIOCore
+import Rollout
 import Wire
 
 /// What nodes say to each other inside peer frames, each sealed in a
@@ -19,6 +20,14 @@ enum PeerMessage: Sendable, Equatable {
     case checkResults(ForwardedResults)
     /// The owner could not decide the batch at all (for example its log is failing).
     case problem(status: Int, code: String, detail: String)
+    /// A deployment and its rule sets: from the coordinator, or from a
+    /// peer answering a pull. Answered with ``deploymentStatus(_:)``.
+    case deploymentPush(DeploymentState)
+    /// The deployment a node serves after handling a push or a pull.
+    case deploymentStatus(Deployment)
+    /// "Send me your deployment if its epoch is above mine": the
+    /// anti-entropy that brings late and restarted nodes up to date.
+    case deploymentPull(epoch: UInt64)
     /// A message of a type this build does not know (a newer peer's).
     case unsupported(type: UInt64, version: UInt8)
 
@@ -27,6 +36,9 @@ enum PeerMessage: Sendable, Equatable {
         case checkBatch = 2
         case checkResults = 3
         case problem = 4
+        case deploymentPush = 5
+        case deploymentStatus = 6
+        case deploymentPull = 7
     }
 
     struct DecodingError: Error, CustomStringConvertible {
@@ -57,6 +69,12 @@ enum PeerMessage: Sendable, Equatable {
                 writer.string(code)
                 writer.string(String(decoding: detail.utf8.prefix(4000), as: UTF8.self))
             }
+        case .deploymentPush(let state):
+            return Envelope.seal(type: Kind.deploymentPush.rawValue, capacity: 256, version: version) { state.encode(into: &$0) }
+        case .deploymentStatus(let deployment):
+            return Envelope.seal(type: Kind.deploymentStatus.rawValue, version: version) { deployment.encode(into: &$0) }
+        case .deploymentPull(let epoch):
+            return Envelope.seal(type: Kind.deploymentPull.rawValue, version: version) { $0.varint(epoch) }
         case .unsupported(let type, _):
             preconditionFailure("PeerMessage: an unsupported message (type \(type)) is only ever decoded, never sent")
         }
@@ -91,6 +109,12 @@ enum PeerMessage: Sendable, Equatable {
                 let code = try envelope.body.string("problem.code", maxBytes: Self.maxNameBytes)
                 let detail = try envelope.body.string("problem.detail", maxBytes: 4000)
                 self = .problem(status: Int(status), code: code, detail: detail)
+            case .deploymentPush:
+                self = .deploymentPush(try DeploymentState(reading: &envelope.body))
+            case .deploymentStatus:
+                self = .deploymentStatus(try Deployment(reading: &envelope.body))
+            case .deploymentPull:
+                self = .deploymentPull(epoch: try envelope.body.varint("pull.epoch"))
             }
             try envelope.finish("\(kind) message")
         } catch let error as WireError {

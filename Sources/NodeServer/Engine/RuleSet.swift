@@ -5,7 +5,7 @@ import Placement
 ///
 /// A version is identified by the hash of its canonical content (DESIGN §7),
 /// so the same wrangler.toml yields the same id on every node.
-public struct RuleSet: Sendable {
+public struct RuleSet: Sendable, Hashable {
     public var rules: [String: Rule]
     public var version: String
 

@@ -42,14 +42,15 @@ public final class NodeRuntime: Sendable {
         }
         let log = try openStore(config: config, spec: spec, durability: options.durability)
         let versions = RuleVersions(node: spec.id, stable: RuleSet(rules: config.rules), metrics: EngineMetrics(node: spec.id))
+        let deployments = try NodeDeployments(versions: versions, log: log, logger: logger)
         let started = ContinuousClock.now
-        let engine = try LimiterEngine(nodeID: spec.id, rules: config.rules, log: log, clock: SystemClock())
+        let engine = try LimiterEngine(nodeID: spec.id, rules: versions.current.rules, log: log, clock: SystemClock())
         logger.info("store replayed", metadata: [
             "path": "\(log.path)", "keys": "\(engine.keyCount)", "elapsed": "\(ContinuousClock.now - started)",
         ])
         let group = MultiThreadedEventLoopGroup.singleton
-        let cluster = try await ClusterNode.make(config: config, spec: spec, engine: engine, versions: versions, group: group,
-                                                 logger: logger)
+        let cluster = try await ClusterNode.make(config: config, spec: spec, engine: engine, deployments: deployments,
+                                                 group: group, logger: logger)
         let router = CheckRouter(engine: engine, placement: cluster, forwarder: cluster?.forwarder)
         let status: any ClusterStatus = cluster ?? SoloCluster(summary: MemberSummary(
             id: spec.id, address: "\(spec.host):\(spec.peerPort)", httpAddress: "\(spec.host):\(spec.httpPort)",

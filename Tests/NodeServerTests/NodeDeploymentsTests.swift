@@ -1,0 +1,60 @@
+import EventStore
+import Foundation
+import LimiterCore
+import Logging
+@testable import NodeServer
+import Rollout
+import Testing
+import Wire
+
+@Suite("Deployments on a node: applied by epoch, persisted, restored")
+struct NodeDeploymentsTests {
+    let stable = RuleSet(rules: ["API": rule("API", limit: 100)])
+    let canary = RuleSet(rules: ["API": rule("API", limit: 3)])
+
+    func openLog(_ directory: String) throws -> EventLog {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return try EventLog(path: directory + "/events.sqlite", durability: .normal)
+    }
+
+    func deployments(_ log: EventLog) throws -> NodeDeployments {
+        try NodeDeployments(versions: RuleVersions(node: "n1", stable: stable, metrics: EngineMetrics(node: "n1")), log: log,
+                            logger: Logger(label: "test"))
+    }
+
+    @Test("A newer deployment is applied and survives a restart; an older or equal epoch changes nothing")
+    func appliedPersistedRestored() throws {
+        let directory = NSTemporaryDirectory() + "deploy-\(UUID().uuidString)"
+        let split = DeploymentState(deployment: Deployment(epoch: 4, stable: stable.version, canary: canary.version, percent: 25),
+                                    ruleSets: [stable, canary])
+        do {
+            let node = try deployments(try openLog(directory))
+            #expect(try node.apply(split, at: 1) == split.deployment)
+            let stale = DeploymentState(deployment: Deployment(epoch: 4, stable: canary.version), ruleSets: [canary])
+            #expect(try node.apply(stale, at: 2) == split.deployment)
+            #expect(node.versions.deployment == split.deployment)
+        }
+        let restarted = try deployments(try openLog(directory))
+        #expect(restarted.versions.deployment == split.deployment)
+        #expect(restarted.current == split)
+        #expect(restarted.versions.installed(canary.version) != nil)
+    }
+
+    @Test("The persisted form round-trips, and a rule set whose rules do not hash to its id is refused")
+    func integrity() throws {
+        let state = DeploymentState(deployment: Deployment(epoch: 2, stable: stable.version, canary: canary.version, percent: 10),
+                                    ruleSets: [stable, canary])
+        #expect(try DeploymentState(bytes: state.bytes) == state)
+        let forged = DeploymentState(deployment: Deployment(epoch: 2, stable: stable.version), ruleSets: [
+            RuleSet(rules: canary.rules, version: stable.version),
+        ])
+        let error = #expect(throws: WireError.self) { try DeploymentState(bytes: forged.bytes) }
+        #expect(error?.message.contains("hash") == true)
+        let missing = DeploymentState(deployment: Deployment(epoch: 2, stable: stable.version, canary: canary.version, percent: 10),
+                                      ruleSets: [stable])
+        #expect(throws: WireError.self) { try DeploymentState(bytes: missing.bytes) }
+        for length in 0..<state.bytes.count {
+            #expect(throws: WireError.self) { try DeploymentState(bytes: Array(state.bytes.prefix(length))) }
+        }
+    }
+}
