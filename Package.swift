@@ -41,6 +41,10 @@ let package = Package(
             dependencies: ["LimiterCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
+            name: "CoordinatorStore",
+            dependencies: ["JSONCore", "LimiterCore", "Placement", "Rollout", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
             name: "PeerTransport",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -55,7 +59,7 @@ let package = Package(
         .target(
             name: "NodeServer",
             dependencies: [
-                "JSONCore", "LimiterCore", "Placement", "Membership", "Wire", "Rollout", "Config", "EventStore", "PeerTransport",
+                "JSONCore", "LimiterCore", "Placement", "Membership", "Wire", "Rollout", "Alerting", "CoordinatorStore", "Config", "EventStore", "PeerTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,6 +95,10 @@ let package = Package(
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "JSONCore"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Alerting"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
+        .testTarget(
+            name: "CoordinatorStoreTests",
+            dependencies: ["CoordinatorStore", "LimiterCore", "Placement", "Rollout", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport"]),
         .testTarget(name: "NodeServerTests", dependencies: ["NodeServer", "JSONCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NodeServer", "JSONCore"]),

@@ -1,5 +1,5 @@
 import LimiterCore
-import Placement
+import CoordinatorStore
 
 /// The rules a node enforces, with the version id clients see in responses.
 ///
@@ -14,12 +14,9 @@ public struct RuleSet: Sendable, Hashable {
         self.version = version ?? Self.contentVersion(of: rules)
     }
 
+    /// The content hash the coordinator also computes for an uploaded
+    /// version (``VersionID``): one implementation, so they always agree.
     public static func contentVersion(of rules: [String: Rule]) -> String {
-        let canonical = rules.values.sorted { $0.name < $1.name }.map { rule in
-            "\(rule.name)|\(rule.namespaceID)|\(rule.limit)|\(rule.periodSeconds)|\(rule.algorithm.rawValue)|\(rule.burst)"
-        }.joined(separator: "\n")
-        let hash = StableHash.hash64(canonical)
-        let hex = String(hash, radix: 16)
-        return "v-" + String(repeating: "0", count: 16 - hex.count) + hex
+        VersionID.of(Array(rules.values))
     }
 }
