@@ -79,14 +79,34 @@ let package = Package(
             ]
         ),
 
+        // The test kit, shared by the test targets. TestSupport needs only
+        // swift-log (temp dirs, seeded randomness, deadline polling, log
+        // capture); the raw peer client needs NIO and PeerTransport, so it is
+        // apart and only the targets that talk to a peer port link it.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
+        .target(
+            name: "PeerTestSupport",
+            dependencies: [
+                "PeerTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/PeerTestSupport"
+        ),
+
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
-        .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore"]),
+        .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore", "TestSupport"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
-        .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport"]),
-        .testTarget(name: "NodeServerTests", dependencies: ["NodeServer", "JSONCore"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
+        .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport", "TestSupport", "PeerTestSupport"]),
+        .testTarget(name: "NodeServerTests", dependencies: ["NodeServer", "JSONCore", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NodeServer", "JSONCore"]),
     ]
 )

@@ -1,13 +1,14 @@
 import Dispatch
 @testable import EventStore
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("GroupCommitter: one transaction per round, completions after commit")
 struct GroupCommitterTests {
     @Test("a completion runs only when an independent connection can already read the event")
     func completionAfterCommit() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let path = dir.file("events.sqlite")
         let log = try EventLog(path: path)
         let committer = GroupCommitter(log: log)
@@ -30,7 +31,7 @@ struct GroupCommitterTests {
 
     @Test("the async submit returns the seq of the submission's last event")
     func asyncSubmit() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         let committer = GroupCommitter(log: log)
 
@@ -43,7 +44,7 @@ struct GroupCommitterTests {
 
     @Test("an empty submission completes with the seq of the last event submitted before it")
     func flushMarkerPosition() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         let committer = GroupCommitter(log: log)
 
@@ -65,7 +66,7 @@ struct GroupCommitterTests {
 
     @Test("submissions queued during a commit share the next transaction")
     func batchesQueuedSubmissions() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let path = dir.file("events.sqlite")
         let log = try EventLog(path: path)
         let committer = GroupCommitter(log: log)
@@ -112,7 +113,7 @@ struct GroupCommitterTests {
 
     @Test("many concurrent submitters get distinct, consecutive seqs in fewer transactions than submissions")
     func concurrentSubmitters() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         let committer = GroupCommitter(log: log)
 
@@ -145,7 +146,7 @@ struct GroupCommitterTests {
 
     @Test("close commits everything already submitted, then refuses new submissions")
     func closeDrains() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         let committer = GroupCommitter(log: log)
 
@@ -171,7 +172,7 @@ struct GroupCommitterTests {
 
     @Test("a failed transaction fails its submissions with the store error and the committer keeps running")
     func failureReachesEverySubmission() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         let committer = GroupCommitter(log: log)
         #expect(try await committer.submit([hit("a", at: 1)]) == 1)

@@ -1,36 +1,37 @@
 import Logging
 import Synchronization
 
-/// Collects log records so tests can check that a refusal was logged with its reason.
-final class LogCapture: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
+/// Collects log records so tests can check that something was logged, with
+/// its reason, by code that takes a `Logger`.
+public final class LogCapture: Sendable {
+    public struct Record: Sendable {
+        public var level: Logger.Level
+        public var message: String
+        public var metadata: [String: String]
     }
 
     private let records = Mutex<[Record]>([])
 
-    func logger(label: String = "test", level: Logger.Level = .debug) -> Logger {
+    public init() {}
+
+    public func logger(label: String = "test", level: Logger.Level = .debug) -> Logger {
         var logger = Logger(label: label) { _ in Handler(capture: self) }
         logger.logLevel = level
         return logger
     }
 
-    var all: [Record] { self.records.withLock { $0 } }
+    public var all: [Record] { self.records.withLock { $0 } }
 
-    func messages(containing text: String) -> [Record] {
+    public func messages(containing text: String) -> [Record] {
         self.all.filter { $0.message.contains(text) }
     }
 
-    /// Polls until a record containing `text` shows up or `timeout` passes. Logging
-    /// happens on the event loop, after the client has already seen the outcome.
-    func waitFor(_ text: String, timeout: Duration = .seconds(5)) async -> Record? {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            if let found = self.messages(containing: text).first { return found }
-            try? await Task.sleep(for: .milliseconds(10))
+    /// The first record containing `text`, once there is one, or nil if none
+    /// shows up within `timeout`. Code often logs after the caller has seen
+    /// the outcome (on an event loop, say), so a test must wait for the line.
+    public func waitFor(_ text: String, timeout: Duration = .seconds(5)) async -> Record? {
+        _ = try? await poll("a log record containing \(text)", within: timeout, every: .milliseconds(10)) {
+            !self.messages(containing: text).isEmpty
         }
         return self.messages(containing: text).first
     }
