@@ -1,37 +1,40 @@
-import JSONCore
 import Foundation
+import JSONCore
 import NodeServer
+import TestSupport
 import Testing
 
 @Suite("Peers must prove who they are", .serialized)
 struct TrustTests {
     /// A second project directory with the same topology (same ports, its
     /// own data dirs) whose certificates the test controls.
-    static func impostorDirectory(of cluster: TestCluster) throws -> String {
-        let directory = try TestEnvironment.temporaryDirectory("ratelimit-impostor")
+    static func impostorDirectory(of cluster: NodeProcessCluster) throws -> TemporaryDirectory {
+        let project = try TemporaryDirectory(prefix: "ratelimit-impostor")
+        let directory = project.path
         try FileManager.default.createDirectory(atPath: directory + "/cluster", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: cluster.directory + "/wrangler.toml", toPath: directory + "/wrangler.toml")
         try FileManager.default.copyItem(atPath: cluster.directory + "/cluster/development.toml",
                                          toPath: directory + "/cluster/development.toml")
-        return directory
+        return project
     }
 
     @Test("a node whose certificate comes from a foreign CA never becomes a member")
     func foreignCA() async throws {
-        let cluster = try TestCluster(nodeCount: 3)
+        let cluster = try NodeProcessCluster(nodeCount: 3)
         try await cluster.makeCertificates()
         try cluster.start("n1")
         try cluster.start("n2")
         try await cluster.waitForMembership(["n1", "n2"], on: ["n1", "n2"])
 
-        let foreign = try Self.impostorDirectory(of: cluster)
-        defer { try? FileManager.default.removeItem(atPath: foreign) }
+        let foreignProject = try Self.impostorDirectory(of: cluster)
+        let foreign = foreignProject.path
+        defer { withExtendedLifetime(foreignProject) {} }  // the impostor runs in it
         let certs = try TestProcess(name: "foreign-certs", executable: TestEnvironment.binary, arguments: ["certs", "init"],
                                     directory: foreign)
         _ = await certs.waitForExit(within: .seconds(30))
         #expect(certs.exitStatus == 0, "\(certs.output)")
         let impostor = try TestProcess(name: "n3-foreign", executable: TestEnvironment.binary, arguments: ["node", "--id", "n3"],
-                                       directory: foreign, environment: ["ADMIN_TOKEN": TestCluster.adminToken])
+                                       directory: foreign, environment: ["ADMIN_TOKEN": NodeProcessCluster.adminToken])
         defer { impostor.signal(SIGKILL) }
         try await cluster.waitHealthy("n3")  // Its HTTP port answers; it is alone.
         try await Task.sleep(for: .seconds(4))
@@ -49,14 +52,15 @@ struct TrustTests {
 
     @Test("a node holding n3's valid certificate cannot join as n2")
     func impersonation() async throws {
-        let cluster = try TestCluster(nodeCount: 3)
+        let cluster = try NodeProcessCluster(nodeCount: 3)
         try await cluster.makeCertificates()
         try cluster.start("n1")
         try cluster.start("n3")
         try await cluster.waitForMembership(["n1", "n3"], on: ["n1", "n3"])
 
-        let stolen = try Self.impostorDirectory(of: cluster)
-        defer { try? FileManager.default.removeItem(atPath: stolen) }
+        let stolenProject = try Self.impostorDirectory(of: cluster)
+        let stolen = stolenProject.path
+        defer { withExtendedLifetime(stolenProject) {} }  // the impostor runs in it
         let source = cluster.directory + "/cluster/certs/development"
         let target = stolen + "/cluster/certs/development"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
@@ -65,7 +69,7 @@ struct TrustTests {
         try FileManager.default.copyItem(atPath: "\(source)/n3-key.pem", toPath: "\(target)/n2-key.pem")
 
         let impostor = try TestProcess(name: "n2-impostor", executable: TestEnvironment.binary, arguments: ["node", "--id", "n2"],
-                                       directory: stolen, environment: ["ADMIN_TOKEN": TestCluster.adminToken])
+                                       directory: stolen, environment: ["ADMIN_TOKEN": NodeProcessCluster.adminToken])
         defer { impostor.signal(SIGKILL) }
         try await Task.sleep(for: .seconds(5))
         for node in ["n1", "n3"] {
