@@ -13,3 +13,8 @@ extension EventLog {
         return events
     }
 }
+
+extension HitEvent {
+    /// The event as it was submitted, without its seq.
+    var newEvent: NewEvent { NewEvent(namespace: namespace, key: key, rule: rule, atMs: atMs, hits: hits) }
+}
