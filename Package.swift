@@ -107,6 +107,12 @@ let package = Package(
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
         .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport", "TestSupport", "PeerTestSupport"]),
         .testTarget(name: "NodeServerTests", dependencies: ["NodeServer", "JSONCore", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["NodeServer", "JSONCore", "TestSupport"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "NodeServer", "JSONCore", "PeerTransport", "TestSupport", "PeerTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ]
 )

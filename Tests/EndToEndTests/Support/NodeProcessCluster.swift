@@ -102,6 +102,9 @@ final class NodeProcessCluster: @unchecked Sendable {
 
     func node(_ id: String) -> Node { nodes.first { $0.id == id }! }
 
+    /// Where `certs init` writes the CA and every node's certificate and key.
+    var certsDirectory: String { directory + "/cluster/certs/development" }
+
     /// Runs `ratelimit ARGS` in the project directory to completion.
     func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let name = "cli-\(UUID().uuidString.prefix(6))"
@@ -156,6 +159,12 @@ final class NodeProcessCluster: @unchecked Sendable {
     func get(_ id: String, path: String, admin: Bool = false) async throws -> NodeClient.Response {
         try await NodeClient.request(.GET, host: "127.0.0.1", port: node(id).httpPort, path: path,
                                      headers: admin ? [("authorization", "Bearer \(Self.adminToken)")] : [])
+    }
+
+    /// How often `text` occurs in node `id`'s output so far, to wait for a
+    /// count of protocol events the node logs.
+    func occurrences(of text: String, inOutputOf id: String) -> Int {
+        (processes[id]?.output ?? "").components(separatedBy: text).count - 1
     }
 
     func stopAll() async {
