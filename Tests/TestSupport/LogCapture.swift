@@ -22,18 +22,24 @@ public final class LogCapture: Sendable {
 
     public var all: [Record] { self.records.withLock { $0 } }
 
-    public func messages(containing text: String) -> [Record] {
-        self.all.filter { $0.message.contains(text) }
+    /// The records whose message contains `text` and whose metadata has every
+    /// pair in `metadata` (say, which node logged it, when both ends of a
+    /// connection log the same reason).
+    public func messages(containing text: String, metadata: [String: String] = [:]) -> [Record] {
+        self.all.filter { record in
+            record.message.contains(text) && metadata.allSatisfy { record.metadata[$0.key] == $0.value }
+        }
     }
 
-    /// The first record containing `text`, once there is one, or nil if none
+    /// The first record matching `text` and `metadata` (see
+    /// ``messages(containing:metadata:)``), once there is one, or nil if none
     /// shows up within `timeout`. Code often logs after the caller has seen
     /// the outcome (on an event loop, say), so a test must wait for the line.
-    public func waitFor(_ text: String, timeout: Duration = .seconds(5)) async -> Record? {
-        _ = try? await poll("a log record containing \(text)", within: timeout, every: .milliseconds(10)) {
-            !self.messages(containing: text).isEmpty
+    public func waitFor(_ text: String, metadata: [String: String] = [:], timeout: Duration = .seconds(5)) async -> Record? {
+        _ = try? await poll("a log record containing \(text) with \(metadata)", within: timeout, every: .milliseconds(10)) {
+            !self.messages(containing: text, metadata: metadata).isEmpty
         }
-        return self.messages(containing: text).first
+        return self.messages(containing: text, metadata: metadata).first
     }
 
     fileprivate func append(_ record: Record) {
