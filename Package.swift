@@ -86,21 +86,47 @@ let package = Package(
             ]
         ),
 
+        // The test kit, shared by the test targets. TestSupport needs only
+        // swift-log (temp dirs, seeded randomness, deadline polling, log
+        // capture); the raw peer client needs NIO and PeerTransport, so it is
+        // apart and only the targets that talk to a peer port link it.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
+        .target(
+            name: "PeerTestSupport",
+            dependencies: [
+                "PeerTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/PeerTestSupport"
+        ),
+
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
-        .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore"]),
+        .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore", "TestSupport"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "Placement"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "JSONCore"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Alerting"]),
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Alerting", "TestSupport"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
         .testTarget(
             name: "CoordinatorStoreTests",
             dependencies: ["CoordinatorStore", "LimiterCore", "Placement", "Rollout", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport"]),
-        .testTarget(name: "NodeServerTests", dependencies: ["NodeServer", "JSONCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["NodeServer", "JSONCore"]),
+        .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport", "TestSupport", "PeerTestSupport"]),
+        .testTarget(name: "NodeServerTests", dependencies: ["NodeServer", "JSONCore", "TestSupport"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "NodeServer", "JSONCore", "PeerTransport", "TestSupport", "PeerTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ]
 )

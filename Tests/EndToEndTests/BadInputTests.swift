@@ -42,7 +42,7 @@ struct BadInputTests {
 
     @Test("every bad request of DESIGN §5 gets its status and a problem+json naming the field")
     func badRequests() async throws {
-        let cluster = try TestCluster(nodeCount: 1)
+        let cluster = try NodeProcessCluster(nodeCount: 1)
         try cluster.startAll()
         try await cluster.waitHealthy("n1")
         for testCase in Self.cases {
@@ -64,7 +64,7 @@ struct BadInputTests {
 
     @Test("random bytes, truncated bodies and dropped connections never take the node down or corrupt its log")
     func garbageOnTheWire() async throws {
-        let cluster = try TestCluster(nodeCount: 1)
+        let cluster = try NodeProcessCluster(nodeCount: 1)
         let process = try cluster.start("n1")
         try await cluster.waitHealthy("n1")
         let port = cluster.node("n1").httpPort

@@ -5,8 +5,8 @@ import Testing
 
 @Suite("Three nodes on loopback: membership, placement, forwarding, failures", .serialized)
 struct ClusterTests {
-    static func startedCluster() async throws -> TestCluster {
-        let cluster = try TestCluster(nodeCount: 3)
+    static func startedCluster() async throws -> NodeProcessCluster {
+        let cluster = try NodeProcessCluster(nodeCount: 3)
         try await cluster.makeCertificates()
         try cluster.startAll()
         for node in cluster.nodes { try await cluster.waitHealthy(node.id) }

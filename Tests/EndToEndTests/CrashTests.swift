@@ -2,6 +2,7 @@ import JSONCore
 import Foundation
 import NodeServer
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("kill -9 loses no acknowledged hit", .serialized)
@@ -13,7 +14,7 @@ struct CrashTests {
     /// the limit: every acknowledged hit was in the log.
     @Test("a node killed mid-load and restarted never admits more than the limit per key")
     func killNineMidLoad() async throws {
-        let cluster = try TestCluster(nodeCount: 1)
+        let cluster = try NodeProcessCluster(nodeCount: 1)
         let keys = (0..<40).map { "crash:\($0)" }
         let load = LoadState()
         let process = try cluster.start("n1")
@@ -40,9 +41,8 @@ struct CrashTests {
             }
             group.addTask {
                 // Let load build, then pull the plug while requests are in flight.
-                let deadline = ContinuousClock.now + .seconds(20)
-                while load.attempts.load(ordering: .relaxed) < 150 && ContinuousClock.now < deadline {
-                    try? await Task.sleep(for: .milliseconds(10))
+                _ = try? await poll("150 checks attempted", within: .seconds(20), every: .milliseconds(10)) {
+                    load.attempts.load(ordering: .relaxed) >= 150
                 }
                 await process.kill9()
                 load.stop.store(true, ordering: .relaxed)

@@ -7,7 +7,7 @@ import Testing
 struct SimulateTests {
     @Test("simulate replays a trace offline and agrees with a live node on the same checks")
     func agreesWithLiveNode() async throws {
-        let cluster = try TestCluster(nodeCount: 1)
+        let cluster = try NodeProcessCluster(nodeCount: 1)
         try cluster.startAll()
         try await cluster.waitHealthy("n1")
         // Rules whose windows are hours or days long decide the same at any
@@ -38,7 +38,7 @@ struct SimulateTests {
 
     @Test("a malformed trace line exits 1 naming its line number and field")
     func malformedLine() async throws {
-        let cluster = try TestCluster(nodeCount: 1)
+        let cluster = try NodeProcessCluster(nodeCount: 1)
         try "{\"t\": 1, \"key\": \"a\"}\n{\"t\": 2, \"key\": \"a\", \"hits\": -3}\n"
             .write(toFile: cluster.directory + "/bad.jsonl", atomically: true, encoding: .utf8)
         let result = try await cluster.run(["simulate", "--trace", "bad.jsonl"])

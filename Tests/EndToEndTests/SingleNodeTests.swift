@@ -7,7 +7,7 @@ import Testing
 struct SingleNodeTests {
     @Test("a check answers the decision with IETF RateLimit headers, and denial adds Retry-After")
     func checkAnswersWithHeaders() async throws {
-        let cluster = try TestCluster(nodeCount: 1)
+        let cluster = try NodeProcessCluster(nodeCount: 1)
         try cluster.startAll()
         try await cluster.waitHealthy("n1")
 
@@ -70,7 +70,7 @@ struct SingleNodeTests {
 
     @Test("SIGTERM drains: the node exits 0 and a restart keeps every admitted hit")
     func gracefulShutdownKeepsCounts() async throws {
-        let cluster = try TestCluster(nodeCount: 1)
+        let cluster = try NodeProcessCluster(nodeCount: 1)
         let process = try cluster.start("n1")
         try await cluster.waitHealthy("n1")
         for _ in 0..<5 { _ = try await cluster.check("n1", key: "k", rule: "EXACT") }
@@ -89,7 +89,7 @@ struct SingleNodeTests {
 
     @Test("ratelimit check prints the decision; a bad config exits 1 naming the key and file")
     func cliCheckAndConfigErrors() async throws {
-        let cluster = try TestCluster(nodeCount: 1)
+        let cluster = try NodeProcessCluster(nodeCount: 1)
         try cluster.startAll()
         try await cluster.waitHealthy("n1")
         let check = try await cluster.run(["check", "user:7", "--rule", "FIXED"])
@@ -102,7 +102,7 @@ struct SingleNodeTests {
         #expect(unknown.output.contains("unknown rule \"NOPE\""))
         await cluster.stopAll()
 
-        let broken = try TestCluster(nodeCount: 1, rules: """
+        let broken = try NodeProcessCluster(nodeCount: 1, rules: """
             [[ratelimits]]
             name = "API"
             namespace_id = "1"
@@ -123,7 +123,7 @@ struct SingleNodeTests {
 struct CompactTests {
     @Test("compact drops only events the latest snapshot covers; counts survive a restart")
     func compactKeepsCounts() async throws {
-        let cluster = try TestCluster(nodeCount: 1)
+        let cluster = try NodeProcessCluster(nodeCount: 1)
         let dataDir = cluster.node("n1").dataDir
         let none = try await cluster.run(["compact", "--data-dir", "nope"])
         #expect(none.status != 0)

@@ -7,9 +7,9 @@ import Testing
 struct UpTests {
     @Test("up makes certificates, starts every node, waits for the cluster, and stops all on SIGTERM")
     func upStartsAndStops() async throws {
-        let cluster = try TestCluster(nodeCount: 3)
+        let cluster = try NodeProcessCluster(nodeCount: 3)
         let up = try TestProcess(name: "up", executable: TestEnvironment.binary, arguments: ["up", "--nodes", "3"],
-                                 directory: cluster.directory, environment: ["ADMIN_TOKEN": TestCluster.adminToken])
+                                 directory: cluster.directory, environment: ["ADMIN_TOKEN": NodeProcessCluster.adminToken])
         do {
             try await checkRunningCluster(up, cluster)
         } catch {
@@ -19,7 +19,7 @@ struct UpTests {
         }
     }
 
-    private func checkRunningCluster(_ up: TestProcess, _ cluster: TestCluster) async throws {
+    private func checkRunningCluster(_ up: TestProcess, _ cluster: NodeProcessCluster) async throws {
         try await cluster.eventually(within: .seconds(60), "up prints that the cluster is up") {
             up.output.contains("cluster development is up") || !up.isRunning
         }
@@ -30,12 +30,12 @@ struct UpTests {
             let health = try await cluster.get(node.id, path: "/health")
             #expect(health.json?[member: "members"]?.int == 3)
         }
-        let members = try await cluster.run(["members"], environment: ["ADMIN_TOKEN": TestCluster.adminToken])
+        let members = try await cluster.run(["members"], environment: ["ADMIN_TOKEN": NodeProcessCluster.adminToken])
         #expect(members.status == 0, "\(members.output)")
         #expect(members.output.contains("n1") && members.output.contains("n2") && members.output.contains("n3"))
         #expect(members.output.components(separatedBy: "alive").count - 1 == 3)
         let ring = try await cluster.run(["ring", "--key", "user:42", "--rule", "API"],
-                                         environment: ["ADMIN_TOKEN": TestCluster.adminToken])
+                                         environment: ["ADMIN_TOKEN": NodeProcessCluster.adminToken])
         #expect(ring.status == 0, "\(ring.output)")
         #expect(ring.output.contains("owner:"))
 

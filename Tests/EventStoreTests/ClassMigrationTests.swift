@@ -1,4 +1,5 @@
 import EventStore
+import TestSupport
 import Testing
 
 @Suite("Durable Object class migrations recorded in the store")
@@ -9,7 +10,7 @@ struct ClassMigrationTests {
 
     @Test("migrations are applied once, in order, and re-applying the list is a no-op")
     func appliedOnceInOrder() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
 
         #expect(try log.applyMigrations([v1], at: 1) == ["v1"])
@@ -22,7 +23,7 @@ struct ClassMigrationTests {
 
     @Test("the recorded migrations survive a reopen and are not applied again")
     func survivesReopen() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let path = dir.file("events.sqlite")
         do {
             let log = try EventLog(path: path)
@@ -36,7 +37,7 @@ struct ClassMigrationTests {
 
     @Test("a reordered or removed applied tag is an error naming the tag")
     func reorderIsAnError() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.applyMigrations([v1, v2])
 
@@ -56,7 +57,7 @@ struct ClassMigrationTests {
 
     @Test("renaming needs an existing source and a free target; deleting needs an existing class")
     func renameAndDeleteSemantics() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.applyMigrations([v1])
 
@@ -77,7 +78,7 @@ struct ClassMigrationTests {
 
     @Test("a failing migration applies nothing from the list, not even earlier new tags")
     func failureAppliesNothing() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         let bad = ClassMigration(tag: "bad", deletedClasses: ["Nope"])
 

@@ -1,12 +1,13 @@
 @testable import EventStore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("EventLog: appending, replaying and querying a SQLite file")
 struct EventLogTests {
     @Test("appended events replay in seq order with consecutive sequence numbers")
     func appendReplayRoundTrip() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
 
         let first = try log.append([hit("a", at: 10), hit("b", at: 11, hits: 3)])
@@ -29,7 +30,7 @@ struct EventLogTests {
 
     @Test("checkpoint copies committed WAL frames into the database file from its own connection")
     func checkpointCopiesFrames() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         _ = try log.append((0..<100).map { NewEvent(namespace: "ns", key: "k\($0)", rule: "r", atMs: Int64($0), hits: 1) })
         let result = try log.checkpoint()
@@ -41,7 +42,7 @@ struct EventLogTests {
 
     @Test("the file is in WAL mode and durability sets PRAGMA synchronous on the writer")
     func walModeAndDurability() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let path = dir.file("events.sqlite")
         let full = try EventLog(path: path)
         // WAL mode is persistent in the file header: bytes 18 and 19 are 2.
@@ -59,7 +60,7 @@ struct EventLogTests {
 
     @Test("batches of every size around the multi-row insert chunk keep seqs and fields intact")
     func chunkBoundaries() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         var expected: [HitEvent] = []
         var at: Int64 = 0
@@ -80,7 +81,7 @@ struct EventLogTests {
 
     @Test("appending nothing writes nothing and returns the last seq")
     func emptyAppend() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         #expect(try log.append([]) == 0)
         try log.append([hit("a", at: 1)])
@@ -90,7 +91,7 @@ struct EventLogTests {
 
     @Test("a known key is stored once, however many events it has")
     func keysAreInterned() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.append((0..<100).map { hit("k\($0 % 3)", at: Int64($0)) })
         try log.append([hit("k0", at: 200), hit("k0", namespace: "other", at: 201)])
@@ -100,7 +101,7 @@ struct EventLogTests {
 
     @Test("events(key:) returns only that key's events, optionally in one namespace")
     func eventsOfKey() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.append([
             hit("user:1", at: 1),
@@ -119,7 +120,7 @@ struct EventLogTests {
 
     @Test("replayRaw hands out every key once, then integer events naming them")
     func rawReplay() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.append([hit("a", at: 1), hit("b", at: 2), hit("a", at: 3, hits: 5)])
 
@@ -136,7 +137,7 @@ struct EventLogTests {
     @Test("an error thrown while replaying stops the replay and reaches the caller unchanged")
     func replayBodyError() throws {
         struct Stop: Error, Equatable {}
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.append((1...10).map { hit("a", at: $0) })
 
@@ -152,7 +153,7 @@ struct EventLogTests {
 
     @Test("reopening the file keeps events, keys, snapshots and classes")
     func reopenKeepsEverything() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let path = dir.file("node/events.sqlite")
         do {
             let log = try EventLog(path: path)
@@ -177,7 +178,7 @@ struct EventLogTests {
 
     @Test("a file that is not SQLite is refused with store.not_a_database naming the path")
     func corruptFile() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let path = dir.file("events.sqlite")
         let garbage = Data(String(repeating: "this is not a database. ", count: 200).utf8)
         #expect(FileManager.default.createFile(atPath: path, contents: garbage))
@@ -190,7 +191,7 @@ struct EventLogTests {
 
     @Test("a path that cannot be created is refused with store.cannot_open naming the path")
     func unopenablePath() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let blocker = dir.file("file")
         #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
         let path = blocker + "/events.sqlite"  // a directory that is a file

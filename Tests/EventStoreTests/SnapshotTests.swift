@@ -1,11 +1,12 @@
 import EventStore
+import TestSupport
 import Testing
 
 @Suite("EventLog snapshots and compaction")
 struct SnapshotTests {
     @Test("restart state is the latest snapshot plus the events after it")
     func snapshotPlusTail() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         #expect(try log.latestSnapshot() == nil)
 
@@ -20,7 +21,7 @@ struct SnapshotTests {
 
     @Test("only the last two snapshots are kept, newest first")
     func keepsTwoSnapshots() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.append((1...30).map { hit("k", at: $0) })
         for seq in [10, 20, 30] as [Int64] {
@@ -33,7 +34,7 @@ struct SnapshotTests {
 
     @Test("a snapshot beyond the log or older than the latest one is refused")
     func snapshotOrdering() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.append((1...5).map { hit("k", at: $0) })
         try log.writeSnapshot(seq: 4, state: [], at: 0)
@@ -48,7 +49,7 @@ struct SnapshotTests {
 
     @Test("compaction deletes covered events and sequence numbers are never reused")
     func compaction() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.append((1...10).map { hit("k", at: $0) })
         try log.writeSnapshot(seq: 10, state: [1], at: 0)
@@ -62,7 +63,7 @@ struct SnapshotTests {
 
     @Test("compaction beyond the latest snapshot is refused, so no admitted hit is lost")
     func uncoveredCompaction() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         try log.append((1...10).map { hit("k", at: $0) })
 

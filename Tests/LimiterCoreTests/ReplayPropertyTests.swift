@@ -1,4 +1,5 @@
 import LimiterCore
+import TestSupport
 import Testing
 
 @Suite("replaying admitted events")

@@ -4,6 +4,7 @@ import JSONCore
 import LimiterCore
 import NIOCore
 @testable import NodeServer
+import TestSupport
 import Testing
 
 /// The single-check route's shortcuts must answer exactly as the general
@@ -11,25 +12,19 @@ import Testing
 /// engine's one-check entry.
 @Suite("The check fast path agrees with the general path")
 struct CheckFastPathTests {
+    /// Removed when the test ends: Swift Testing makes a suite instance per test.
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory(prefix: "fastpath")
+    }
+
     static let rules: [String: Rule] = [
         "default": Rule(name: "default", namespaceID: "default", limit: 100, periodSeconds: 60, algorithm: .slidingWindow),
         "API": Rule(name: "API", namespaceID: "1001", limit: 10, periodSeconds: 60, algorithm: .fixedWindow),
         "SEARCH": Rule(name: "SEARCH", namespaceID: "1003", limit: 10, periodSeconds: 1, algorithm: .tokenBucket, burst: 30),
         "q\"b\\s": Rule(name: "q\"b\\s", namespaceID: "9", limit: 2_147_483_647, periodSeconds: 3_153_600_000, algorithm: .gcra, burst: 7),
     ]
-
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    }
 
     func full(_ body: [UInt8]) -> Result<CheckRequest, APIProblem> {
         body.withUnsafeBytes { raw in
@@ -43,7 +38,7 @@ struct CheckFastPathTests {
 
     /// Bodies near the common shape: members shuffled, repeated, mistyped,
     /// escaped, spaced, and then bytes changed at random.
-    func randomBody(_ random: inout Random) -> [UInt8] {
+    func randomBody(_ random: inout SplitMix64) -> [UInt8] {
         let spaces = ["", "", " ", "\n", "\t ", "\r\n"]
         let keys = ["k1", "user:42", "", "é", "a\\\"b", "a\\u0041", String(repeating: "x", count: 1024),
                     String(repeating: "y", count: 1025), "tab\there", "\u{7f}"]
@@ -81,7 +76,7 @@ struct CheckFastPathTests {
 
     @Test("what the common-body reader accepts, the full parser accepts identically")
     func commonBodyAgreesWithFullParser() {
-        var random = Random(state: 7)
+        var random = SplitMix64(seed: 7)
         var accepted = 0
         for _ in 0..<50_000 {
             let body = randomBody(&random)
@@ -105,7 +100,7 @@ struct CheckFastPathTests {
 
     @Test("the template renders the bytes of the general path", arguments: [true, false])
     func templateMatchesGeneralRendering(keepAlive: Bool) {
-        var random = Random(state: 11)
+        var random = SplitMix64(seed: 11)
         let numbers: [Int64] = [0, 1, 9, 10, 999, 1000, 1001, 59_999, 60_000, 86_400_000, 2_147_483_647, 3_153_600_000_000]
         for rule in Self.rules.values {
             let template = CheckResponseTemplate(rule: rule, version: "v-0123456789abcdef", node: "n1")
@@ -128,9 +123,7 @@ struct CheckFastPathTests {
     }
 
     func engine(_ clock: ManualClock) throws -> LimiterEngine {
-        let directory = NSTemporaryDirectory() + "fastpath-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let log = try EventLog(path: directory + "/events.sqlite", durability: .normal)
+        let log = try EventLog(path: directory.file("events-\(UUID().uuidString).sqlite"), durability: .normal)
         return try LimiterEngine(nodeID: "n1", rules: Self.rules, log: log, clock: clock)
     }
 
@@ -139,7 +132,7 @@ struct CheckFastPathTests {
         let clock = ManualClock()
         let batch = try engine(clock)
         let single = try engine(clock)
-        var random = Random(state: 3)
+        var random = SplitMix64(seed: 3)
         let names = Self.rules.keys.sorted()
         for _ in 0..<400 {
             clock.advance(by: Int64(random.below(700)))

@@ -3,6 +3,7 @@ import NIOEmbedded
 import NIOHTTP1
 @testable import NodeServer
 import Synchronization
+import TestSupport
 import Testing
 
 /// The plain-request reader must be invisible: any byte stream, cut into
@@ -34,19 +35,6 @@ struct CheckRequestReaderTests {
         }
     }
 
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    }
-
     static let maxBody = 64
 
     func pipeline(reader: Bool, echo: Echo) throws -> EmbeddedChannel {
@@ -60,7 +48,7 @@ struct CheckRequestReaderTests {
 
     /// One request: half the time plain but for at most one bend, otherwise
     /// bent at random in several ways.
-    func randomRequest(_ random: inout Random) -> String {
+    func randomRequest(_ random: inout SplitMix64) -> String {
         let nearlyPlain = random.below(2) == 0
         func maybe(_ odds: Int) -> Bool { nearlyPlain ? random.below(odds * 4) == 0 : random.below(odds) == 0 }
         let bodies = ["{\"key\":\"k1\"}", "", "later-a", "later-b", "x y", String(repeating: "z", count: Self.maxBody),
@@ -99,7 +87,7 @@ struct CheckRequestReaderTests {
 
     @Test("random request streams in random reads: same bytes out, same connection state")
     func sameAnswers() throws {
-        var random = Random(state: 1)
+        var random = SplitMix64(seed: 1)
         for round in 0..<1500 {
             var stream = (0..<(1 + random.below(5))).map { _ in randomRequest(&random) }.joined()
             if random.below(10) == 0 { stream += random.pick(["garbage\r\n\r\n", "GET / HTTP/1.1\r\n", "\u{0}"]) }

@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import LimiterCore
 import NodeServer
+import TestSupport
 import Testing
 
 @Suite("The engine: decisions, the output gate, rebuild from snapshot and log")
@@ -18,10 +19,16 @@ struct LimiterEngineTests {
         return rules
     }()
 
+    /// Removed when the test ends: Swift Testing makes a suite instance per test.
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory(prefix: "engine")
+    }
+
+    /// A fresh log file in this test's directory, and its path.
     func temporaryLog() throws -> (EventLog, String) {
-        let directory = NSTemporaryDirectory() + "engine-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let path = directory + "/events.sqlite"
+        let path = directory.file("events-\(UUID().uuidString).sqlite")
         return (try EventLog(path: path, durability: .normal), path)
     }
 

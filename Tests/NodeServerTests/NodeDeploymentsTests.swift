@@ -5,6 +5,7 @@ import Logging
 @testable import NodeServer
 import Rollout
 import Testing
+import TestSupport
 import Wire
 
 @Suite("Deployments on a node: applied by epoch, persisted, restored")
@@ -24,7 +25,8 @@ struct NodeDeploymentsTests {
 
     @Test("A newer deployment is applied and survives a restart; an older or equal epoch changes nothing")
     func appliedPersistedRestored() throws {
-        let directory = NSTemporaryDirectory() + "deploy-\(UUID().uuidString)"
+        let temporary = try TemporaryDirectory(prefix: "deploy")
+        let directory = temporary.path
         let split = DeploymentState(deployment: Deployment(epoch: 4, stable: stable.version, canary: canary.version, percent: 25),
                                     ruleSets: [stable, canary])
         do {
@@ -38,6 +40,7 @@ struct NodeDeploymentsTests {
         #expect(restarted.versions.deployment == split.deployment)
         #expect(restarted.current == split)
         #expect(restarted.versions.installed(canary.version) != nil)
+        withExtendedLifetime(temporary) {}
     }
 
     @Test("The persisted form round-trips, and a rule set whose rules do not hash to its id is refused")

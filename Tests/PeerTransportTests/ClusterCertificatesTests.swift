@@ -1,5 +1,6 @@
 import Foundation
 import SwiftASN1
+import TestSupport
 import Testing
 import X509
 @testable import PeerTransport
@@ -8,7 +9,7 @@ import X509
 struct ClusterCertificatesTests {
     @Test("certs init writes the CA and one certificate per node, with private keys readable only by the owner")
     func initWritesFilesWithPrivateKeys() async throws {
-        try await withTemporaryDirectory { directory in
+        try await withTemporaryDirectory(prefix: "peertransport") { directory in
             let written = try ClusterCertificates.initCluster(
                 directory: directory, environment: "development", nodes: ["n1", "n2", "coordinator"]
             )
@@ -27,7 +28,7 @@ struct ClusterCertificatesTests {
 
     @Test("a node certificate is a P-256 leaf signed by the CA with DNS, IP and SPIFFE SANs and both TLS usages")
     func leafCertificateContents() async throws {
-        try await withTemporaryDirectory { directory in
+        try await withTemporaryDirectory(prefix: "peertransport") { directory in
             let now = Date()
             try ClusterCertificates.initCluster(directory: directory, environment: "staging", nodes: ["n7"], now: now)
             let ca = try ClusterCertificates.loadCertificate("\(directory)/ca.pem")
@@ -58,7 +59,7 @@ struct ClusterCertificatesTests {
 
     @Test("certs init refuses to overwrite an existing file without force and names it")
     func refusesOverwriteWithoutForce() async throws {
-        try await withTemporaryDirectory { directory in
+        try await withTemporaryDirectory(prefix: "peertransport") { directory in
             try ClusterCertificates.initCluster(directory: directory, environment: "development", nodes: ["n1"])
             let original = try String(contentsOfFile: "\(directory)/ca.pem", encoding: .utf8)
 
@@ -77,7 +78,7 @@ struct ClusterCertificatesTests {
 
     @Test("adding a node signs it with the existing CA and refuses to replace it without force")
     func addNodeUsesExistingCA() async throws {
-        try await withTemporaryDirectory { directory in
+        try await withTemporaryDirectory(prefix: "peertransport") { directory in
             try ClusterCertificates.initCluster(directory: directory, environment: "development", nodes: ["n1"])
             let ca = try ClusterCertificates.loadCertificate("\(directory)/ca.pem")
             try ClusterCertificates.addNode(directory: directory, environment: "development", node: "n4")
@@ -94,7 +95,7 @@ struct ClusterCertificatesTests {
 
     @Test("node ids outside [a-z0-9-]+ are rejected, naming the id", arguments: ["N1", "n_1", "", "n1/..", "n 1"])
     func invalidNodeIDs(_ id: String) async throws {
-        try await withTemporaryDirectory { directory in
+        try await withTemporaryDirectory(prefix: "peertransport") { directory in
             let error = #expect(throws: PeerTransport.CertificateError.self) {
                 _ = try ClusterCertificates.initCluster(directory: directory, environment: "development", nodes: [id])
             }
@@ -106,7 +107,7 @@ struct ClusterCertificatesTests {
 
     @Test("ensuring a cluster creates only what is missing and rejects a certificate of another environment")
     func ensureClusterCreatesMissingOnly() async throws {
-        try await withTemporaryDirectory { directory in
+        try await withTemporaryDirectory(prefix: "peertransport") { directory in
             let first = try ClusterCertificates.ensureCluster(directory: directory, environment: "development", nodes: ["n1", "n2"])
             #expect(first.count == 6)
             let ca = try String(contentsOfFile: "\(directory)/ca.pem", encoding: .utf8)
@@ -134,4 +135,10 @@ struct ClusterCertificatesTests {
         #expect(NodeIdentity(spiffeID: "spiffe://ratelimit/Production/n2") == nil)
         #expect(NodeIdentity(environment: "development", nodeID: "n1").spiffeID == "spiffe://ratelimit/development/n1")
     }
+}
+
+/// POSIX permission bits of a file.
+private func permissions(of path: String) throws -> Int {
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
 }

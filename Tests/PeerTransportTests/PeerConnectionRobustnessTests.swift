@@ -1,4 +1,5 @@
 import NIOCore
+import PeerTestSupport
 import Testing
 @testable import PeerTransport
 
@@ -15,7 +16,7 @@ struct PeerConnectionRobustnessTests {
         loggedReason: String,
         configuration: PeerService.Configuration = PeerService.Configuration()
     ) async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             let server = try cluster.service("n1", configuration: configuration)
             let good = try cluster.service("n3")
             try await whileServing(server) { port in
@@ -23,7 +24,7 @@ struct PeerConnectionRobustnessTests {
                 // A healthy connection that must survive the bad one.
                 #expect(String(buffer: try await good.request(to: peer, payload: ByteBuffer(string: "before"), timeout: .seconds(10))) == "n3:before")
 
-                let tls = try RawPeerClient.tlsConfiguration(cluster: cluster, certificateOf: "n2")
+                let tls = try cluster.rawClientTLS(certificateOf: "n2")
                 let bad = try await RawPeerClient.connectBytes(port: port, tls: tls)
                 let received = try await bad.executeThenClose { inbound, outbound in
                     var iterator = inbound.makeAsyncIterator()

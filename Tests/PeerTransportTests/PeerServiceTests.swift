@@ -7,7 +7,7 @@ import Testing
 struct PeerServiceTests {
     @Test("two nodes of the same CA exchange a request and its response, and the server learns who asked")
     func requestResponse() async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             let server = try cluster.service("n2")
             let client = try cluster.service("n1")
             try await whileServing(server) { port in
@@ -20,7 +20,7 @@ struct PeerServiceTests {
 
     @Test("1,000 concurrent requests share one connection and each gets its own answer")
     func concurrentRequestsOverOneConnection() async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             // Answers out of order on purpose: odd requests yield first.
             let server = try cluster.service("n2") { from, payload in
                 let text = String(buffer: payload)
@@ -53,7 +53,7 @@ struct PeerServiceTests {
 
     @Test("a request that gets no answer in time fails with timeout, and the connection keeps working")
     func timeout() async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             let (gate, release) = AsyncStream.makeStream(of: Void.self)
             let server = try cluster.service("n2") { from, payload in
                 if String(buffer: payload) == "slow" {
@@ -82,7 +82,7 @@ struct PeerServiceTests {
 
     @Test("after the peer restarts, the next request reconnects")
     func reconnectAfterRestart() async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             let client = try cluster.service("n1")
             let first = try cluster.service("n2")
             let port = try await whileServing(first) { port in
@@ -107,7 +107,7 @@ struct PeerServiceTests {
 
     @Test("in-flight requests fail with connection closed when the peer goes away")
     func inFlightFailOnDrop() async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
             let server = try cluster.service("n2") { _, _ in
                 startedContinuation.yield()
@@ -134,7 +134,7 @@ struct PeerServiceTests {
 
     @Test("a oneway message reaches the peer's handler")
     func oneway() async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             let (received, continuation) = AsyncStream.makeStream(of: String.self)
             let server = try cluster.service("n2") { from, payload in
                 continuation.yield("\(from):\(String(buffer: payload))")
@@ -152,7 +152,7 @@ struct PeerServiceTests {
 
     @Test("a request the handler does not answer fails with a remote error")
     func nilReply() async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             let server = try cluster.service("n2") { _, _ in nil }
             let client = try cluster.service("n1")
             try await whileServing(server) { port in
@@ -167,7 +167,7 @@ struct PeerServiceTests {
 
     @Test("a payload above the frame cap is refused before it is sent")
     func payloadTooLarge() async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             var configuration = PeerService.Configuration()
             configuration.maxFrameSize = 1024
             let client = try cluster.service("n1", configuration: configuration)
@@ -181,7 +181,7 @@ struct PeerServiceTests {
 
     @Test("after shutdown, requests fail with shutdown and the port is released")
     func shutdownRefusesRequests() async throws {
-        try await withTestCluster { cluster in
+        try await withInProcessPeerCluster { cluster in
             let service = try cluster.service("n1")
             try await service.bind()
             #expect(service.boundPort != nil)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Config
@@ -6,7 +7,8 @@ import Testing
 /// A throwaway directory holding a wrangler.toml (and optionally
 /// cluster/<env>.toml files), loaded through the real ConfigLoader.
 final class ConfigFixture {
-    let directory: String
+    private let temporary: TemporaryDirectory
+    var directory: String { temporary.path }
 
     /// A minimal valid file: one binding whose class a migration creates.
     static let minimalWrangler = """
@@ -69,19 +71,13 @@ final class ConfigFixture {
     init(wrangler: String? = ConfigFixture.minimalWrangler, appending extra: String = "", cluster: [String: String] = [:])
         throws
     {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("config-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        temporary = try TemporaryDirectory(prefix: "config-tests")
         if let wrangler {
             try write("wrangler.toml", wrangler + extra)
         }
         for (environment, text) in cluster {
             try write("cluster/\(environment).toml", text)
         }
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     var wranglerPath: String { directory + "/wrangler.toml" }

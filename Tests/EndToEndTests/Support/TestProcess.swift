@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,11 +54,9 @@ final class TestProcess: @unchecked Sendable {
         _ = await waitForExit(within: .seconds(5))
     }
 
+    /// Whether the process has exited, waiting up to `limit` for it.
     func waitForExit(within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        _ = try? await poll("\(name) exits", within: limit) { !process.isRunning }
         return !process.isRunning
     }
 
@@ -107,11 +106,5 @@ enum TestEnvironment {
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         } == 0
-    }
-
-    static func temporaryDirectory(_ prefix: String) throws -> String {
-        let path = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
     }
 }

@@ -1,4 +1,5 @@
 import LimiterCore
+import TestSupport
 
 /// A seeded random workload for one counter: a rule with small numbers (so denials are
 /// common) and checks at non-decreasing times with gaps from 0 ms to a few periods.

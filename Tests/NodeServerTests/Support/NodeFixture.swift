@@ -1,9 +1,10 @@
-import EventStore
 import Foundation
+import EventStore
 import LimiterCore
 @testable import NodeServer
 
-/// An engine over a real SQLite file in a fresh temporary directory.
+/// An engine over a real SQLite file in a fresh temporary directory, which
+/// stays as long as the test process (the engine has no hook to remove it).
 func makeTestEngine(node: String = "n1", rules: [String: Rule], clock: any WallClock = ManualClock()) throws -> LimiterEngine {
     let directory = NSTemporaryDirectory() + "nodeserver-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

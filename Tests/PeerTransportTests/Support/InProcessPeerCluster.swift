@@ -1,13 +1,16 @@
 import Foundation
 import Logging
 import NIOCore
-import Testing
+import NIOSSL
+import PeerTestSupport
+import TestSupport
 @testable import PeerTransport
 
-/// A certs directory for nodes n1, n2, n3 of environment "test", plus helpers to
-/// run peer services from it. Every service started here is shut down before
-/// `withTestCluster` returns.
-struct TestCluster {
+/// A certs directory for nodes n1, n2, n3 of environment "test", and
+/// in-process `PeerService`s made from it that log into one `LogCapture`.
+/// No node processes: `NodeProcessCluster` in EndToEndTests is that. Every
+/// service started here is shut down before `withInProcessPeerCluster` returns.
+struct InProcessPeerCluster {
     static let environment = "test"
     static let nodes = ["n1", "n2", "n3"]
 
@@ -27,6 +30,12 @@ struct TestCluster {
             certificatePath: ClusterCertificates.certificatePath(directory: self.directory, node: node),
             keyPath: ClusterCertificates.keyPath(directory: self.directory, node: node)
         )
+    }
+
+    /// A raw client's TLS trusting this cluster's CA, presenting `node`'s
+    /// certificate (or none) from `issuer` (by default this cluster).
+    func rawClientTLS(certificateOf node: String?, certificatesFrom issuer: InProcessPeerCluster? = nil) throws -> TLSConfiguration {
+        try RawPeerClient.tlsConfiguration(trustingCAIn: self.directory, certificateOf: node, from: (issuer ?? self).directory)
     }
 
     func service(
@@ -54,10 +63,11 @@ struct TestCluster {
     }
 }
 
-func withTestCluster<T>(_ body: (TestCluster) async throws -> T) async throws -> T {
-    try await withTemporaryDirectory { directory in
-        try ClusterCertificates.initCluster(directory: directory, environment: TestCluster.environment, nodes: TestCluster.nodes)
-        return try await body(TestCluster(directory: directory, logs: LogCapture()))
+func withInProcessPeerCluster<T>(_ body: (InProcessPeerCluster) async throws -> T) async throws -> T {
+    try await withTemporaryDirectory(prefix: "peertransport") { directory in
+        try ClusterCertificates.initCluster(
+            directory: directory, environment: InProcessPeerCluster.environment, nodes: InProcessPeerCluster.nodes)
+        return try await body(InProcessPeerCluster(directory: directory, logs: LogCapture()))
     }
 }
 
@@ -65,7 +75,7 @@ func withTestCluster<T>(_ body: (TestCluster) async throws -> T) async throws ->
 /// until it has closed every connection.
 func whileServing<T>(_ service: PeerService, _ body: (_ port: Int) async throws -> T) async throws -> T {
     let address = try await service.bind()
-    let port = try #require(address.port)
+    guard let port = address.port else { throw TestFailure("peer service bound to \(address), which has no port") }
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await service.run() }
         do {

@@ -1,36 +1,41 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+// The frame codec is internal to PeerTransport: this target is only built for
+// tests, in debug, where SwiftPM compiles every module for testing.
 @testable import PeerTransport
 
 /// A bare TLS client without the session handler, to behave badly on purpose:
-/// no certificate, junk bytes, oversize or truncated frames.
-enum RawPeerClient {
-    /// TLS 1.3 trusting `cluster`'s CA, presenting `certificateOf`'s certificate (or
-    /// none) from `certificatesFrom` (by default the same cluster).
-    static func tlsConfiguration(
-        cluster: TestCluster,
+/// no certificate, junk bytes, oversize or truncated frames, a hello that
+/// names another node than its certificate. Works against an in-process
+/// `PeerService` and against a real node's peer port alike.
+public enum RawPeerClient {
+    /// TLS 1.3 trusting the CA in `trustedCertsDirectory`, presenting `node`'s
+    /// certificate and key (or none) from `certsDirectory` (by default the
+    /// same directory). Directories use the `ClusterCertificates` file layout.
+    public static func tlsConfiguration(
+        trustingCAIn trustedCertsDirectory: String,
         certificateOf node: String?,
-        certificatesFrom issuer: TestCluster? = nil
+        from certsDirectory: String? = nil
     ) throws -> TLSConfiguration {
-        let issuer = issuer ?? cluster
+        let certsDirectory = certsDirectory ?? trustedCertsDirectory
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv13
         configuration.certificateVerification = .noHostnameVerification
-        configuration.trustRoots = .file(ClusterCertificates.caCertificatePath(directory: cluster.directory))
+        configuration.trustRoots = .file(ClusterCertificates.caCertificatePath(directory: trustedCertsDirectory))
         if let node {
             configuration.certificateChain = try NIOSSLCertificate
-                .fromPEMFile(ClusterCertificates.certificatePath(directory: issuer.directory, node: node))
+                .fromPEMFile(ClusterCertificates.certificatePath(directory: certsDirectory, node: node))
                 .map { .certificate($0) }
             configuration.privateKey = .privateKey(
-                try NIOSSLPrivateKey(file: ClusterCertificates.keyPath(directory: issuer.directory, node: node), format: .pem)
+                try NIOSSLPrivateKey(file: ClusterCertificates.keyPath(directory: certsDirectory, node: node), format: .pem)
             )
         }
         return configuration
     }
 
     /// A TLS connection that writes raw bytes and reads raw bytes.
-    static func connectBytes(port: Int, tls: TLSConfiguration) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+    public static func connectBytes(port: Int, tls: TLSConfiguration) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
         let context = try NIOSSLContext(configuration: tls)
         return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -42,7 +47,7 @@ enum RawPeerClient {
     }
 
     /// A TLS connection speaking frames, but with no hello or identity logic of its own.
-    static func connectFrames(port: Int, tls: TLSConfiguration) async throws -> NIOAsyncChannel<PeerFrame, PeerFrame> {
+    public static func connectFrames(port: Int, tls: TLSConfiguration) async throws -> NIOAsyncChannel<PeerFrame, PeerFrame> {
         let context = try NIOSSLContext(configuration: tls)
         return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -59,7 +64,7 @@ enum RawPeerClient {
 
 extension NIOAsyncChannelInboundStream {
     /// Everything received until the server closes the connection (errors count as closing).
-    func collectUntilClosed() async -> [Inbound] {
+    public func collectUntilClosed() async -> [Inbound] {
         var received: [Inbound] = []
         do {
             for try await element in self { received.append(element) }

@@ -1,8 +1,9 @@
-import JSONCore
 import Foundation
+import JSONCore
 import NodeServer
+import TestSupport
 
-extension TestCluster {
+extension NodeProcessCluster {
     struct MemberView: Equatable {
         var id: String
         var status: String
@@ -25,16 +26,16 @@ extension TestCluster {
         try? await members(seenBy: id).first { $0.id == member }?.status
     }
 
-    /// Polls until `condition` holds or the deadline passes; returns the time it took.
+    /// Polls until `condition` holds or the deadline passes; returns the time
+    /// it took, or fails with the tail of every node's output.
     @discardableResult
-    func eventually(within limit: Duration, _ what: String, poll: Duration = .milliseconds(100),
-                    _ condition: () async -> Bool) async throws -> Duration {
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < limit {
-            if await condition() { return ContinuousClock.now - start }
-            try await Task.sleep(for: poll)
+    func eventually(within limit: Duration, _ what: String, poll interval: Duration = .milliseconds(100),
+                    _ condition: () async throws -> Bool) async throws -> Duration {
+        do {
+            return try await poll(what, within: limit, every: interval, until: condition)
+        } catch let timeout as PollTimeout {
+            throw TestFailure("\(timeout)\n" + processes.map { "--- \($0.key):\n\($0.value.output.suffix(3000))" }.joined(separator: "\n"))
         }
-        throw TestFailure("not within \(limit): \(what)\n" + processes.map { "--- \($0.key):\n\($0.value.output.suffix(3000))" }.joined(separator: "\n"))
     }
 
     /// Waits until every listed node sees exactly `expected` alive.

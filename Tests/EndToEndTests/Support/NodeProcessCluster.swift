@@ -1,10 +1,13 @@
-import JSONCore
 import Foundation
+import JSONCore
 import NodeServer
+import TestSupport
 
 /// A project directory with its own wrangler.toml and cluster/development.toml
-/// on free loopback ports, and the node processes started from it.
-final class TestCluster: @unchecked Sendable {
+/// on free loopback ports, and the real `ratelimit node` processes started
+/// from it. (In-process peer services over the same certificates are
+/// PeerTransportTests' `InProcessPeerCluster`.)
+final class NodeProcessCluster: @unchecked Sendable {
     // @unchecked: a test drives its cluster from one task at a time.
     struct Node {
         var id: String
@@ -49,12 +52,13 @@ final class TestCluster: @unchecked Sendable {
     algorithm = "fixed_window"
     """
 
-    let directory: String
+    private let temporary: TemporaryDirectory
+    var directory: String { temporary.path }
     let nodes: [Node]
     var processes: [String: TestProcess] = [:]
 
-    init(nodeCount: Int, rules: String = TestCluster.defaultRules, replicas: Int = 1, extraTopology: String = "") throws {
-        directory = try TestEnvironment.temporaryDirectory("ratelimit-e2e")
+    init(nodeCount: Int, rules: String = NodeProcessCluster.defaultRules, replicas: Int = 1, extraTopology: String = "") throws {
+        temporary = try TemporaryDirectory(prefix: "ratelimit-e2e")
         nodes = (1...nodeCount).map { index in
             Node(id: "n\(index)", httpPort: TestEnvironment.freePort(), peerPort: TestEnvironment.freePort(),
                  dataDir: "cluster/data/development/n\(index)")
@@ -98,6 +102,9 @@ final class TestCluster: @unchecked Sendable {
 
     func node(_ id: String) -> Node { nodes.first { $0.id == id }! }
 
+    /// Where `certs init` writes the CA and every node's certificate and key.
+    var certsDirectory: String { directory + "/cluster/certs/development" }
+
     /// Runs `ratelimit ARGS` in the project directory to completion.
     func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let name = "cli-\(UUID().uuidString.prefix(6))"
@@ -121,22 +128,22 @@ final class TestCluster: @unchecked Sendable {
 
     func startAll() throws { for node in nodes { try start(node.id) } }
 
-    /// Polls `/health` until it answers 200, or fails with the node's output.
+    /// Polls `/health` until it answers 200, or fails with the node's output
+    /// (at once if its process exits).
     func waitHealthy(_ id: String, within limit: Duration = .seconds(30)) async throws {
         let node = node(id)
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if let process = processes[id], !process.isRunning {
-                throw TestFailure("node \(id) exited with \(process.exitStatus ?? -1):\n\(process.output)")
+        do {
+            try await poll("node \(id) healthy", within: limit, every: .milliseconds(50)) {
+                if let process = processes[id], !process.isRunning {
+                    throw TestFailure("node \(id) exited with \(process.exitStatus ?? -1):\n\(process.output)")
+                }
+                let response = try? await NodeClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: "/health",
+                                                             timeout: .seconds(2))
+                return response?.status == 200
             }
-            if let response = try? await NodeClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: "/health",
-                                                            timeout: .seconds(2)),
-               response.status == 200 {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        } catch let timeout as PollTimeout {
+            throw TestFailure("\(timeout):\n\(processes[id]?.output ?? "")")
         }
-        throw TestFailure("node \(id) not healthy within \(limit):\n\(processes[id]?.output ?? "")")
     }
 
     func check(_ id: String, key: String, rule: String = "API", hits: Int = 1) async throws -> NodeClient.Response {
@@ -154,19 +161,20 @@ final class TestCluster: @unchecked Sendable {
                                      headers: admin ? [("authorization", "Bearer \(Self.adminToken)")] : [])
     }
 
+    /// How often `text` occurs in node `id`'s output so far, to wait for a
+    /// count of protocol events the node logs.
+    func occurrences(of text: String, inOutputOf id: String) -> Int {
+        (processes[id]?.output ?? "").components(separatedBy: text).count - 1
+    }
+
     func stopAll() async {
         for process in processes.values { await process.stop() }
     }
 
     deinit {
+        // The project directory goes with `temporary`, after this.
         for process in processes.values where process.isRunning { process.signal(SIGKILL) }
-        try? FileManager.default.removeItem(atPath: directory)
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 extension JSONValue {

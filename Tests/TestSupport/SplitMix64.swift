@@ -1,0 +1,25 @@
+/// SplitMix64 (Steele, Lea & Flood, "Fast Splittable Pseudorandom Number
+/// Generators", 2014): a tiny seeded generator, so every random input a test
+/// makes is the same on every run and a failure names the seed that
+/// reproduces it.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in `0..<n`, from one draw (modulo bias is fine for tests).
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+
+    /// One of `items`, from one draw.
+    public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+}
