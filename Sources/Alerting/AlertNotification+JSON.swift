@@ -28,27 +28,3 @@ extension AlertNotification {
     /// The payload as a JSON string.
     public var json: String { String(decoding: self.jsonBytes, as: UTF8.self) }
 }
-
-extension JSONWriter {
-    /// Writes any ``JSONValue``; JSONCore's writer has only scalar calls.
-    mutating func write(_ value: JSONValue) {
-        switch value {
-        case .null: self.null()
-        case .bool(let bool): self.value(bool)
-        case .integer(let int): self.value(int)
-        case .double(let double): self.value(double)
-        case .string(let string): self.value(string)
-        case .array(let elements):
-            self.beginArray()
-            for element in elements { self.write(element) }
-            self.endArray()
-        case .object(let members):
-            self.beginObject()
-            for (name, member) in members {
-                self.key(name)
-                self.write(member)
-            }
-            self.endObject()
-        }
-    }
-}

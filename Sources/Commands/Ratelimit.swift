@@ -10,7 +10,8 @@ public struct Ratelimit: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, NodeCommand.self, CheckCommand.self, MembersCommand.self, RingCommand.self,
             CertsCommand.self, ConfigCommand.self, SimulateCommand.self, EventsCommand.self,
-            CompactCommand.self, BenchStoreCommand.self,
+            CompactCommand.self, BenchStoreCommand.self, CoordinatorCommand.self, DeployCommand.self, VersionsCommand.self,
+            DeploymentsCommand.self, RolloutCommand.self, RollbackCommand.self,
         ]
     )
 

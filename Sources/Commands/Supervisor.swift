@@ -6,37 +6,54 @@ import UnixSignals
 import Glibc
 #endif
 
-/// The node processes `ratelimit up` started; it stops them by pid.
+/// The processes `ratelimit up` started (the nodes, and the coordinator
+/// when the topology has one); it stops them by pid.
 final class Supervisor: @unchecked Sendable {
     // @unchecked: `children` is written once in init; Process is thread-safe
     // for the calls made here (isRunning, terminationStatus, pid).
     struct Child {
-        var spec: NodeSpec
+        var spec: Spec
         var process: Process
+    }
+
+    /// One process to run: a node, or the coordinator.
+    struct Spec: Sendable {
+        var id: String
+        var host: String
+        var httpPort: Int
+        var isCoordinator: Bool
     }
 
     let children: [Child]
 
-    init(executable: String, config: String, environment: String, nodes: [NodeSpec]) throws {
+    init(executable: String, config: String, environment: String, nodes: [NodeSpec], coordinator: Endpoint?) throws {
+        var specs = nodes.map { Spec(id: $0.id, host: $0.host, httpPort: $0.httpPort, isCoordinator: false) }
+        if let coordinator {
+            specs.append(Spec(id: "coordinator", host: coordinator.host, httpPort: coordinator.httpPort, isCoordinator: true))
+        }
         var children: [Child] = []
-        for spec in nodes {
+        for spec in specs {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["node", "--config", config, "--env", environment, "--id", spec.id]
+            process.arguments = spec.isCoordinator
+                ? ["coordinator", "--config", config, "--env", environment]
+                : ["node", "--config", config, "--env", environment, "--id", spec.id]
             process.standardInput = FileHandle.nullDevice
             do {
                 try process.run()
             } catch {
                 for child in children { kill(child.process.processIdentifier, SIGTERM) }
-                throw CLIError("cannot start node \(spec.id): \(error.localizedDescription)")
+                throw CLIError("cannot start \(spec.id): \(error.localizedDescription)")
             }
             children.append(Child(spec: spec, process: process))
         }
         self.children = children
     }
 
+    var nodeCount: Int { children.filter { !$0.spec.isCoordinator }.count }
+
     /// Polls every node's /health until each answers 200 and sees all the
-    /// nodes as alive members.
+    /// nodes as alive members, and the coordinator's until it answers 200.
     func waitUntilFormed(within limit: Duration) async throws {
         let deadline = ContinuousClock.now + limit
         var waitingFor = Set(children.map(\.spec.id))
@@ -47,8 +64,8 @@ final class Supervisor: @unchecked Sendable {
                 }
                 let health = try? await NodeClient.request(.GET, host: child.spec.host, port: child.spec.httpPort,
                                                            path: "/health", timeout: .seconds(2))
-                if let health, health.status == 200, case .integer(let members)? = health.json?[member: "members"],
-                   members >= children.count {
+                if let health, health.status == 200,
+                   child.spec.isCoordinator || health.json?[member: "members"] == .integer(Int64(nodeCount)) {
                     waitingFor.remove(child.spec.id)
                 }
             }
@@ -89,6 +106,6 @@ final class Supervisor: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         for child in children where child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) }
-        print("stopped \(children.count) nodes")
+        print("stopped \(nodeCount) nodes\(children.count > nodeCount ? " and the coordinator" : "")")
     }
 }

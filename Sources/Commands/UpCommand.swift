@@ -8,8 +8,8 @@ import UnixSignals
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Start the environment's cluster on this machine: certificates if missing, every node as a child process.",
-        discussion: "Waits until every node sees all the others, prints their URLs, and stops them all on Ctrl-C or SIGTERM.")
+        abstract: "Start the environment's cluster on this machine: certificates if missing, every node and the coordinator as child processes.",
+        discussion: "Waits until every node sees all the others and the coordinator answers, prints their URLs, and stops them all on Ctrl-C or SIGTERM.")
 
     @OptionGroup var options: ConfigOptions
 
@@ -29,16 +29,21 @@ struct UpCommand: AsyncParsableCommand {
             throw CLIError("--nodes: \(config.topologyFile) has \(topology.nodes.count) nodes, asked for \(count)")
         }
         let specs = Array(topology.nodes.prefix(count))
+        if topology.coordinator != nil, (config.runtime.adminToken ?? "").isEmpty {
+            throw CLIError("ADMIN_TOKEN is not set: the coordinator's admin API needs it (export ADMIN_TOKEN=...; scripts/up sets dev-admin-token)")
+        }
         do {
+            let ids = topology.nodes.map(\.id) + (topology.coordinator == nil ? [] : ["coordinator"])
             let written = try ClusterCertificates.ensureCluster(
-                directory: topology.certsDir, environment: config.environment, nodes: topology.nodes.map(\.id))
+                directory: topology.certsDir, environment: config.environment, nodes: ids)
             if !written.isEmpty { print("made certificates in \(topology.certsDir)") }
         } catch {
             throw CLIError(error.message)
         }
 
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        let supervisor = try Supervisor(executable: Self.executablePath, config: options.config, environment: config.environment, nodes: specs)
+        let supervisor = try Supervisor(executable: Self.executablePath, config: options.config, environment: config.environment,
+                                        nodes: specs, coordinator: topology.coordinator)
         do {
             try await supervisor.waitUntilFormed(within: .seconds(timeout))
         } catch {
@@ -47,6 +52,9 @@ struct UpCommand: AsyncParsableCommand {
         }
         print("cluster \(config.environment) is up: \(specs.count) nodes")
         for spec in specs { print("  \(spec.id)  http://\(spec.host):\(spec.httpPort)  (peer \(spec.host):\(spec.peerPort), data \(spec.dataDir))") }
+        if let coordinator = topology.coordinator {
+            print("  coordinator  http://\(coordinator.host):\(coordinator.httpPort)  (peer \(coordinator.host):\(coordinator.peerPort))")
+        }
         let first = specs[0]
         print("""
 

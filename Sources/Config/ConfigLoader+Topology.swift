@@ -136,3 +136,14 @@ extension ConfigLoader {
         }
     }
 }
+
+extension ConfigLoader {
+    /// Another environment's topology, read on its own: the production
+    /// coordinator asks the staging coordinator named in `cluster/staging.toml`.
+    public static func topology(environment: String, baseDirectory: String) throws(ConfigProblems) -> ClusterTopology? {
+        var problems: [ConfigError] = []
+        let topology = loadTopology(environment: environment, baseDirectory: baseDirectory, into: &problems)
+        guard problems.isEmpty else { throw ConfigProblems(problems) }
+        return topology
+    }
+}

@@ -67,3 +67,27 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONWriter {
+    /// Writes any ``JSONValue``, members in their order.
+    public mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let bool): self.value(bool)
+        case .integer(let int): self.value(int)
+        case .double(let double): self.value(double)
+        case .string(let string): self.value(string)
+        case .array(let elements):
+            beginArray()
+            for element in elements { write(element) }
+            endArray()
+        case .object(let members):
+            beginObject()
+            for (name, member) in members {
+                key(name)
+                write(member)
+            }
+            endObject()
+        }
+    }
+}

@@ -1,0 +1,419 @@
+import Alerting
+import Config
+import CoordinatorStore
+import Foundation
+import JSONCore
+import LimiterCore
+import Logging
+import Rollout
+import Synchronization
+
+/// The coordinator's decisions (DESIGN §7): versions, splits, gradual
+/// rollouts judged by the pure ``Rollout`` core, rollbacks and the staging
+/// gate. One actor, so operator commands and step timers never interleave;
+/// every transition is journalled before it is pushed, so a restarted
+/// coordinator resumes from the journal and nodes never see a split the
+/// journal does not have.
+actor Coordinator {
+    /// One judged step of the current or last rollout, as the CLI prints it.
+    struct StepLine: Sendable {
+        var percent: Int
+        var verdict: Verdict
+        var outcome: String
+    }
+
+    /// How the last rollout ended, if it has.
+    enum Ending: Sendable, Equatable {
+        case completed(version: String)
+        case rolledBack(percent: Int, reason: String)
+        case aborted(percent: Int)
+    }
+
+    let environment: String
+    let journal: CoordinatorJournal
+    let pusher: DeploymentPusher
+    let alerts: AlertSender
+    let scrapeTargets: [(id: String, host: String, port: Int)]
+    let thresholds: RolloutThresholds
+    let stagingGate: StagingGate?
+    let logger: Logger
+    /// The deployment and rule sets served now, readable off the actor (peer pulls).
+    let published: Mutex<DeploymentState>
+
+    private(set) var rollout: Rollout
+    private var baselines: [String: MetricsScrape] = [:]
+    private var lastScrape: [String: MetricsScrape] = [:]
+    private(set) var steps: [StepLine] = []
+    private(set) var rolloutNumber = 0
+    private(set) var ending: Ending?
+    private(set) var rolloutVersion: String?
+
+    init(config: ResolvedConfig, journal: CoordinatorJournal, pusher: DeploymentPusher, alerts: AlertSender,
+         stagingGate: StagingGate?, logger: Logger) throws {
+        environment = config.environment
+        self.journal = journal
+        self.pusher = pusher
+        self.alerts = alerts
+        self.stagingGate = stagingGate
+        self.logger = logger
+        scrapeTargets = (config.topology?.nodes ?? []).map { ($0.id, $0.host, $0.httpPort) }
+        thresholds = RolloutThresholds(minSamples: Int64(config.monitoring.minSamples))
+        // The config's own rules are the version nodes serve at epoch 0.
+        let configured = VersionBundle(rules: config.sortedRules, vars: config.wrangler.vars, message: "configured at start",
+                                       author: "coordinator", createdAtMs: SystemClock().nowMs())
+        try journal.upload(configured)
+        var rollout: Rollout
+        var savedBaselines: [String: MetricsScrape] = [:]
+        if let saved = try journal.currentRollout() {
+            rollout = saved.rollout
+            if let data = saved.baselines, let decoded = try? JSONDecoder().decode([String: [String: VersionMetrics]].self, from: data) {
+                savedBaselines = decoded.mapValues { MetricsScrape(versions: $0) }
+            }
+        } else if let latest = try journal.latestDeployment() {
+            rollout = Rollout(stable: latest.stable, epoch: latest.epoch)
+        } else {
+            rollout = Rollout(stable: configured.id, epoch: 0)
+        }
+        self.rollout = rollout
+        baselines = savedBaselines
+        published = Mutex(try Self.state(of: rollout.deployment, journal: journal))
+        if case .stepping(let step) = rollout.state { rolloutVersion = step.version }
+    }
+
+    // MARK: Versions
+
+    func upload(_ bundle: VersionBundle) throws(CoordinatorError) -> (VersionBundle, Bool) {
+        do {
+            let (stored, created) = try journal.upload(bundle)
+            return (stored, created)
+        } catch {
+            throw CoordinatorError(status: 422, code: error.code.rawValue, message: error.message)
+        }
+    }
+
+    func versions() throws(CoordinatorError) -> [VersionBundle] {
+        do { return try journal.versions(limit: 100) } catch { throw .storage(error.message) }
+    }
+
+    func entries(limit: Int) throws(CoordinatorError) -> [JournalEntry] {
+        do { return try journal.entries(limit: limit) } catch { throw .storage(error.message) }
+    }
+
+    func hasCompleted(rulesHash: String) throws(CoordinatorError) -> Bool {
+        do { return try journal.hasCompleted(rulesHash: rulesHash) } catch { throw .storage(error.message) }
+    }
+
+    // MARK: Deploys
+
+    struct DeployRequest: Sendable {
+        var version: String
+        var percent: Int?
+        var gradualDuration: Int64?
+        var force = false
+        var message: String?
+        var author = "unknown"
+        var dryRun = false
+    }
+
+    /// `deploy`: a direct split, or the start of a gradual rollout.
+    func deploy(_ request: DeployRequest) async throws(CoordinatorError) -> [String] {
+        let bundle = try bundle(request.version)
+        if request.force && (request.message ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw .badRequest("message", "--force needs --message saying why the staging gate is overridden")
+        }
+        let now = SystemClock().nowMs()
+        if request.dryRun {
+            return try plan(for: request, bundle: bundle)
+        }
+        if bundle.id == rollout.deployment.stable && rollout.deployment.canary == nil {
+            return ["\(bundle.id) is already stable: nothing to do"]
+        }
+        try await checkStagingGate(bundle, request: request, now: now)
+        if let duration = request.gradualDuration {
+            let plan: RolloutPlan
+            do {
+                plan = try RolloutPlan(duration: duration, thresholds: thresholds)
+            } catch {
+                throw .badRequest("duration", "\(error)")
+            }
+            var next = rollout
+            let result: Rollout.StartResult
+            do { result = try next.onStart(version: bundle.id, plan: plan, now: now) } catch { throw .conflict(error.message) }
+            switch result {
+            case .alreadyStable:
+                return ["\(bundle.id) is already stable: nothing to do"]
+            case .started(let split, _):
+                let scrape = await scrapeAll()
+                try commit(next, entry: JournalEntry(atMs: now, actor: request.author, kind: .deploy, outcome: .started,
+                                                     version: bundle.id, fromStable: rollout.deployment.stable,
+                                                     percent: split.percent, deployment: split, reason: request.message),
+                           baselines: scrape)
+                steps = []
+                ending = nil
+                rolloutNumber += 1
+                rolloutVersion = bundle.id
+                await push(split)
+                return ["rolling out \(bundle.id) in \(plan.stepCount) steps of \(plan.stepHold / 1000) s"]
+            }
+        }
+        guard let percent = request.percent else { throw .badRequest("percent", "give a percent or gradual") }
+        var next = rollout
+        let result: Rollout.SetPercentResult
+        do { result = try next.onSetPercent(version: bundle.id, percent: percent, now: now) } catch { throw .conflict(error.message) }
+        switch result {
+        case .alreadyStable(let deployment), .unchanged(let deployment):
+            return ["\(bundle.id) already at \(deployment.canary == nil ? 100 : deployment.percent)%: nothing to do"]
+        case .split(let split):
+            try commit(next, entry: JournalEntry(atMs: now, actor: request.author, kind: .percent, outcome: .applied, version: bundle.id,
+                                                 fromStable: rollout.deployment.stable, percent: percent, deployment: split,
+                                                 reason: request.message))
+            await push(split)
+            return ["\(bundle.id) at \(percent)% (epoch \(split.epoch))"]
+        case .completed(let final):
+            try commit(next, entry: JournalEntry(atMs: now, actor: request.author, kind: .percent, outcome: .completed,
+                                                 version: bundle.id, fromStable: rollout.deployment.stable, percent: 100,
+                                                 deployment: final, reason: request.message))
+            await push(final)
+            return ["\(bundle.id) at 100%: stable (epoch \(final.epoch))"]
+        }
+    }
+
+    private func plan(for request: DeployRequest, bundle: VersionBundle) throws(CoordinatorError) -> [String] {
+        if let duration = request.gradualDuration {
+            do {
+                let plan = try RolloutPlan(duration: duration, thresholds: thresholds)
+                return ["dry run: nothing changes"] + plan.describe(version: bundle.id)
+            } catch {
+                throw .badRequest("duration", "\(error)")
+            }
+        }
+        return ["dry run: nothing changes", "\(bundle.id) would serve \(request.percent ?? 0)% of keys at once (no analysis)"]
+    }
+
+    private func checkStagingGate(_ bundle: VersionBundle, request: DeployRequest, now: Int64) async throws(CoordinatorError) {
+        guard let stagingGate else { return }
+        if request.force {
+            try append(JournalEntry(atMs: now, actor: request.author, kind: .forced, outcome: .applied, version: bundle.id,
+                                    reason: "staging gate overridden", forced: true, forceMessage: request.message))
+            return
+        }
+        switch await stagingGate.completed(rulesHash: bundle.rulesHash) {
+        case .success(true):
+            return
+        case .success(false):
+            throw .conflict("production refuses \(bundle.id): its rules (\(bundle.rulesHash)) have not reached 100% on staging without a rollback; deploy to staging first, or pass --force --message WHY")
+        case .failure(let reason):
+            throw .conflict("production refuses \(bundle.id): cannot tell whether staging completed it (\(reason))")
+        }
+    }
+
+    // MARK: Promote, abort, rollback
+
+    func promote(author: String) async throws(CoordinatorError) -> [String] {
+        let now = SystemClock().nowMs()
+        var next = rollout
+        let result: Rollout.PromoteResult
+        do { result = try next.onPromote(now: now) } catch { throw .conflict(error.message) }
+        try commit(next, entry: JournalEntry(atMs: now, actor: author, kind: .promote, outcome: .completed,
+                                             version: result.final.stable, fromStable: rollout.deployment.stable, percent: 100,
+                                             deployment: result.final))
+        if rolloutVersion != nil { ending = .completed(version: result.final.stable) }
+        await push(result.final)
+        return ["\(result.final.stable) promoted from \(result.fromPercent)% to stable (epoch \(result.final.epoch))"]
+    }
+
+    func abort(author: String) async throws(CoordinatorError) -> [String] {
+        let now = SystemClock().nowMs()
+        var next = rollout
+        let result: Rollout.AbortResult
+        do { result = try next.onAbort(now: now) } catch { throw .conflict(error.message) }
+        try commit(next, entry: JournalEntry(atMs: now, actor: author, kind: .abort, outcome: .aborted, version: result.version,
+                                             fromStable: rollout.deployment.stable, percent: result.percent, deployment: result.split))
+        if rolloutVersion != nil { ending = .aborted(percent: result.percent) }
+        await push(result.split)
+        return ["\(result.version) aborted at \(result.percent)%; \(result.split.stable) serves every key (epoch \(result.split.epoch))"]
+    }
+
+    struct RollbackAnswer: Sendable {
+        var deployment: Deployment
+        var changed: Bool
+        var pushed: [DeploymentPusher.Outcome]
+    }
+
+    func rollback(to version: String?, message: String?, author: String) async throws(CoordinatorError) -> RollbackAnswer {
+        if let version { _ = try bundle(version) }
+        let now = SystemClock().nowMs()
+        var next = rollout
+        let result: Rollout.RollbackResult
+        do {
+            result = try next.onRollback(to: version, reason: message ?? "manual rollback", now: now)
+        } catch {
+            throw .conflict(error.message)
+        }
+        switch result {
+        case .unchanged(let deployment):
+            return RollbackAnswer(deployment: deployment, changed: false, pushed: [])
+        case .rolledBack(let split, let record):
+            try commit(next, entry: JournalEntry(atMs: now, actor: author, kind: .rollback, outcome: .rolledBack,
+                                                 version: record.version, fromStable: rollout.deployment.stable,
+                                                 percent: record.percent, deployment: split, reason: record.reason))
+            if rolloutVersion != nil && ending == nil { ending = .rolledBack(percent: record.percent, reason: record.reason) }
+            let pushed = await push(split)
+            return RollbackAnswer(deployment: split, changed: true, pushed: pushed)
+        }
+    }
+
+    // MARK: Steps
+
+    /// One evaluation round: scrape every node, then judge the step.
+    func tick() async {
+        let scrape = await scrapeAll()
+        guard case .stepping(let step) = rollout.state else { return }
+        let window = StepWindow(canary: Self.sum(scrape, since: baselines, version: step.version),
+                                stable: Self.sum(scrape, since: baselines, version: rollout.deployment.stable))
+        let now = SystemClock().nowMs()
+        var next = rollout
+        let result = next.onTick(window: window, now: now)
+        do {
+            switch result {
+            case .hold, .notStepping:
+                return
+            case .extended(let verdict, _):
+                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "extended"))
+                try commit(next, entry: entry(now, .step, .stepExtended, step.version, step.percent, next.deployment, verdict, window))
+            case .advanced(let verdict, let split, _):
+                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "passed"))
+                try commit(next, entry: entry(now, .step, .stepPassed, step.version, step.percent, split, verdict, window),
+                           baselines: scrape)
+                await push(split)
+            case .completed(let verdict, let final):
+                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "passed"))
+                try commit(next, entry: entry(now, .completed, .completed, step.version, 100, final, verdict, window))
+                ending = .completed(version: final.stable)
+                await push(final)
+            case .rolledBack(let verdict, let split, let record):
+                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "failed"))
+                try commit(next, entry: entry(now, .rollback, .rolledBack, step.version, step.percent, split, verdict, window))
+                ending = .rolledBack(percent: record.percent, reason: record.reason)
+                // The push first: the alert must never delay the rollback.
+                await push(split)
+                alerts.send(.automaticRollback(environment: environment, version: step.version, percent: record.percent,
+                                               reason: record.reason, at: now,
+                                               details: [("restored", .string(split.stable)), ("samples", .integer(verdict.samples))]))
+            }
+        } catch {
+            logger.error("journal write failed; the step is judged again next round", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Continues a rollout the journal says was in progress.
+    func resume() async {
+        let now = SystemClock().nowMs()
+        var next = rollout
+        switch next.onResume(now: now) {
+        case .continueStep(let split, _):
+            rollout = next
+            if baselines.isEmpty { baselines = await scrapeAll() }
+            logger.notice("resuming the rollout from the journal", metadata: ["deployment": "\(split)"])
+            await push(split)
+        case .unchanged:
+            await push(rollout.deployment)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func entry(_ now: Int64, _ kind: JournalEntry.Kind, _ outcome: JournalEntry.Outcome, _ version: String, _ percent: Int,
+                       _ deployment: Deployment, _ verdict: Verdict, _ window: StepWindow) -> JournalEntry {
+        let snapshot = (try? JSONEncoder().encode(window)).map { String(decoding: $0, as: UTF8.self) }
+        return JournalEntry(atMs: now, actor: "coordinator", kind: kind, outcome: outcome, version: version,
+                            fromStable: rollout.deployment.stable, percent: percent, deployment: deployment,
+                            reason: verdict.reason, metricsJSON: snapshot)
+    }
+
+    private func bundle(_ id: String) throws(CoordinatorError) -> VersionBundle {
+        let found: VersionBundle?
+        do { found = try journal.version(id) } catch { throw .storage(error.message) }
+        guard let found else { throw .notFound("version \(id) is not uploaded to this coordinator (see `ratelimit versions list`)") }
+        return found
+    }
+
+    private func append(_ entry: JournalEntry) throws(CoordinatorError) {
+        do { try journal.append(entry) } catch { throw .storage(error.message) }
+    }
+
+    /// Journals the transition with the machine's new state, then adopts it.
+    private func commit(_ next: Rollout, entry: JournalEntry, baselines newBaselines: [String: MetricsScrape]? = nil)
+        throws(CoordinatorError) {
+        let kept = newBaselines ?? baselines
+        let data = try? JSONEncoder().encode(kept.mapValues(\.versions))
+        do {
+            try journal.record(entry: entry, rollout: next, baselines: data)
+        } catch {
+            throw .storage(error.message)
+        }
+        rollout = next
+        baselines = kept
+        if let state = try? Self.state(of: next.deployment, journal: journal) { published.withLock { $0 = state } }
+    }
+
+    @discardableResult
+    private func push(_ deployment: Deployment) async -> [DeploymentPusher.Outcome] {
+        guard let state = try? Self.state(of: deployment, journal: journal) else {
+            logger.error("cannot push: a version of the deployment is missing from the journal", metadata: ["deployment": "\(deployment)"])
+            return []
+        }
+        let outcomes = await pusher.push(state)
+        for outcome in outcomes {
+            if case .failure(let error) = outcome.result {
+                logger.warning("push failed; the node catches up from its peers", metadata: ["node": "\(outcome.node)", "error": "\(error)"])
+            }
+        }
+        return outcomes
+    }
+
+    static func state(of deployment: Deployment, journal: CoordinatorJournal) throws -> DeploymentState {
+        var ruleSets: [RuleSet] = []
+        for id in [deployment.stable] + (deployment.canary.map { [$0] } ?? []) {
+            guard let bundle = try journal.version(id) else {
+                throw CoordinatorError.notFound("version \(id) of the deployment is not in the journal")
+            }
+            ruleSets.append(RuleSet(rules: Dictionary(uniqueKeysWithValues: bundle.rules.map { ($0.name, $0) })))
+        }
+        return DeploymentState(deployment: deployment, ruleSets: ruleSets)
+    }
+
+    /// Every node's metrics now; a node that does not answer keeps its last scrape.
+    func scrapeAll() async -> [String: MetricsScrape] {
+        let targets = scrapeTargets
+        let fresh = await withTaskGroup(of: (String, MetricsScrape?).self) { group in
+            for target in targets {
+                group.addTask {
+                    let response = try? await NodeClient.request(.GET, host: target.host, port: target.port, path: "/metrics",
+                                                                 timeout: .seconds(2))
+                    guard let response, response.status == 200 else { return (target.id, nil) }
+                    return (target.id, MetricsScrape(text: response.text))
+                }
+            }
+            var results: [String: MetricsScrape] = [:]
+            for await (id, scrape) in group { if let scrape { results[id] = scrape } }
+            return results
+        }
+        lastScrape.merge(fresh) { $1 }
+        return lastScrape
+    }
+
+    /// A version's increase over all nodes since `baselines` (a node absent
+    /// from the baselines counts from zero; a counter reset counts from zero too).
+    static func sum(_ scrape: [String: MetricsScrape], since baselines: [String: MetricsScrape], version: String) -> VersionMetrics {
+        var total = VersionMetrics.zero
+        for (node, metrics) in scrape {
+            guard let current = metrics.versions[version] else { continue }
+            let before = baselines[node]?.versions[version] ?? .zero
+            total = total.adding(current.increase(since: before))
+        }
+        return total
+    }
+
+    var lastMetrics: [String: MetricsScrape] { lastScrape }
+}
