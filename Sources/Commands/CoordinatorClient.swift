@@ -47,7 +47,7 @@ struct CoordinatorClient {
                 headers: [("authorization", "Bearer \(token)"), ("content-type", "application/json"), ("x-ratelimit-author", author)],
                 body: bytes, timeout: .seconds(15))
         } catch {
-            throw CLIError("cannot reach the \(environment) coordinator at \(base): is it running? (`ratelimit up --env \(environment)` starts it)")
+            throw CLIError("cannot reach the \(environment) coordinator at \(base) (\(error)): is it running? (`ratelimit up --env \(environment)` starts it)")
         }
         guard (200..<300).contains(response.status), let json = response.json else {
             throw CLIError("coordinator \(base)\(path) answered \(response.status): \(problemDetail(response))")

@@ -44,7 +44,7 @@ struct DeploymentsCommand: AsyncParsableCommand {
             print("epoch:       \(deployment?[member: "epoch"]?.int ?? 0)")
             print("rollout:     \(status[member: "state"]?.stringValue ?? "?")")
             for step in status[member: "steps"]?.arrayValue ?? [] {
-                print("  \(step[member: "percent"]?.int ?? 0)%: \(step[member: "summary"]?.stringValue ?? "") -> \(step[member: "outcome"]?.stringValue ?? "")")
+                print("  \(step[member: "summary"]?.stringValue ?? "") -> \(step[member: "outcome"]?.stringValue ?? "")")
             }
         }
     }

@@ -50,15 +50,18 @@ public enum NodeClient {
                     head.headers.add(name: "host", value: "\(host):\(port)")
                     head.headers.add(name: "connection", value: "close")
                     for (name, value) in headers { head.headers.add(name: name, value: value) }
-                    if let body {
-                        head.headers.add(name: "content-length", value: String(body.count))
-                        if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
-                            head.headers.add(name: "content-type", value: "application/json")
-                        }
+                    // Always a length: without one NIO frames the request as chunked, and a
+                    // server that answers a bodiless GET and closes at once would make the
+                    // chunk terminator's write fail after the answer arrived.
+                    head.headers.add(name: "content-length", value: String(body?.count ?? 0))
+                    if body != nil, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                        head.headers.add(name: "content-type", value: "application/json")
                     }
                     try await outbound.write(.head(head))
                     if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-                    try await outbound.write(.end(nil))
+                    // The server may answer and close before this end marker is written;
+                    // the answer is still read below.
+                    try? await outbound.write(.end(nil))
                     var response = Response(status: 0, headers: [], body: [])
                     for try await part in inbound {
                         switch part {

@@ -279,21 +279,22 @@ actor Coordinator {
             case .hold, .notStepping:
                 return
             case .extended(let verdict, _):
+                // The split does not change, so the entry carries no deployment.
+                try commit(next, entry: entry(now, .step, .stepExtended, step.version, step.percent, nil, verdict, window))
                 steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "extended"))
-                try commit(next, entry: entry(now, .step, .stepExtended, step.version, step.percent, next.deployment, verdict, window))
             case .advanced(let verdict, let split, _):
-                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "passed"))
                 try commit(next, entry: entry(now, .step, .stepPassed, step.version, step.percent, split, verdict, window),
                            baselines: scrape)
+                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "passed"))
                 await push(split)
             case .completed(let verdict, let final):
-                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "passed"))
                 try commit(next, entry: entry(now, .completed, .completed, step.version, 100, final, verdict, window))
+                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "passed"))
                 ending = .completed(version: final.stable)
                 await push(final)
             case .rolledBack(let verdict, let split, let record):
-                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "failed"))
                 try commit(next, entry: entry(now, .rollback, .rolledBack, step.version, step.percent, split, verdict, window))
+                steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "failed"))
                 ending = .rolledBack(percent: record.percent, reason: record.reason)
                 // The push first: the alert must never delay the rollback.
                 await push(split)
@@ -324,7 +325,7 @@ actor Coordinator {
     // MARK: Helpers
 
     private func entry(_ now: Int64, _ kind: JournalEntry.Kind, _ outcome: JournalEntry.Outcome, _ version: String, _ percent: Int,
-                       _ deployment: Deployment, _ verdict: Verdict, _ window: StepWindow) -> JournalEntry {
+                       _ deployment: Deployment?, _ verdict: Verdict, _ window: StepWindow) -> JournalEntry {
         let snapshot = (try? JSONEncoder().encode(window)).map { String(decoding: $0, as: UTF8.self) }
         return JournalEntry(atMs: now, actor: "coordinator", kind: kind, outcome: outcome, version: version,
                             fromStable: rollout.deployment.stable, percent: percent, deployment: deployment,
