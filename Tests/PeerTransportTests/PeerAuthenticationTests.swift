@@ -11,7 +11,7 @@ struct PeerAuthenticationTests {
     /// A handler that records that it ran: refused peers must never reach it.
     final class CallCounter: Sendable {
         let count = Mutex(0)
-        var handler: PeerRequestHandler {
+        var handler: InProcessPeerCluster.PeerRequestHandler {
             { _, payload in
                 self.count.withLock { $0 += 1 }
                 return payload

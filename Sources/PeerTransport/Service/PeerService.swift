@@ -3,14 +3,6 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Answers one request from a peer.
-///
-/// `from` is the authenticated node id of the sender (checked against its
-/// certificate). Return the response payload; for a oneway message the result is
-/// ignored, and a nil reply to a request is reported to the caller as a
-/// ``PeerError/Code/remote`` error.
-public typealias PeerRequestHandler = @Sendable (_ from: String, _ payload: ByteBuffer) async -> ByteBuffer?
-
 /// Answers one request from a peer without leaving the connection's event
 /// loop: called on that loop for each request or oneway frame, it calls
 /// `reply` once, from any thread, when the answer is ready (a nil reply to
@@ -76,26 +68,6 @@ public final class PeerService: Sendable {
     }
 
     typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<PeerFrame, PeerFrame>, Never>
-
-    /// - Parameters:
-    ///   - localID: this node's id; `tls` must hold this node's certificate.
-    ///   - host, port: where to listen (port 0 picks a free port, see ``boundPort``).
-    ///   - handler: answers requests from peers, one task per request.
-    public convenience init(
-        localID: String,
-        environment: String,
-        host: String,
-        port: Int,
-        tls: PeerTLS,
-        handler: @escaping PeerRequestHandler,
-        logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        configuration: Configuration = Configuration()
-    ) {
-        self.init(localID: localID, environment: environment, host: host, port: port, tls: tls,
-                  responder: { from, payload, reply in Task { reply(await handler(from, payload)) } },
-                  logger: logger, eventLoopGroup: eventLoopGroup, configuration: configuration)
-    }
 
     /// - Parameters:
     ///   - localID: this node's id; `tls` must hold this node's certificate.

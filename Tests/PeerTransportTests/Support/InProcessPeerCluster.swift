@@ -51,11 +51,15 @@ struct InProcessPeerCluster {
             host: "127.0.0.1",
             port: port,
             tls: try tls ?? self.tls(node),
-            handler: handler,
+            responder: { from, payload, reply in Task { reply(await handler(from, payload)) } },
             logger: self.logs.logger(label: node),
             configuration: configuration
         )
     }
+
+    /// A test's request handler: async, one task per request (the node's own
+    /// responder answers on the event loop; these tests check the transport).
+    typealias PeerRequestHandler = @Sendable (_ from: String, _ payload: ByteBuffer) async -> ByteBuffer?
 
     /// Answers "<from>:<payload>".
     static let echo: PeerRequestHandler = { from, payload in
