@@ -5,6 +5,7 @@ import Foundation
 import JSONCore
 import LimiterCore
 import Logging
+import Membership
 import Rollout
 import Synchronization
 
@@ -47,10 +48,19 @@ actor Coordinator {
     private(set) var rolloutNumber = 0
     private(set) var ending: Ending?
     private(set) var rolloutVersion: String?
+    /// Cluster-wide counters per version at each scrape, oldest first (the dashboard's series).
+    private(set) var history: [(atMs: Int64, versions: [String: VersionMetrics])] = []
+    /// The seed's two alerts over the scraped counters (DESIGN §8).
+    private(set) var alerting: AlertEvaluator
+    let monitoring: MonitoringThresholds
+    let members: @Sendable () -> [Member]
 
     init(config: ResolvedConfig, journal: CoordinatorJournal, pusher: DeploymentPusher, alerts: AlertSender,
-         stagingGate: StagingGate?, logger: Logger) throws {
+         stagingGate: StagingGate?, members: @escaping @Sendable () -> [Member], logger: Logger) throws {
         environment = config.environment
+        monitoring = config.monitoring
+        alerting = AlertEvaluator(environment: config.environment, thresholds: config.monitoring)
+        self.members = members
         self.journal = journal
         self.pusher = pusher
         self.alerts = alerts
@@ -265,9 +275,11 @@ actor Coordinator {
 
     // MARK: Steps
 
-    /// One evaluation round: scrape every node, then judge the step.
+    /// One evaluation round: scrape every node, record the series, evaluate
+    /// the alerts, then judge the rollout step if one is running.
     func tick() async {
         let scrape = await scrapeAll()
+        observe(scrape, now: SystemClock().nowMs())
         guard case .stepping(let step) = rollout.state else { return }
         let window = StepWindow(canary: Self.sum(scrape, since: baselines, version: step.version),
                                 stable: Self.sum(scrape, since: baselines, version: rollout.deployment.stable))
@@ -417,4 +429,13 @@ actor Coordinator {
     }
 
     var lastMetrics: [String: MetricsScrape] { lastScrape }
+
+    func appendHistory(atMs: Int64, versions: [String: VersionMetrics]) {
+        history.append((atMs, versions))
+        if history.count > Self.historyLength { history.removeFirst(history.count - Self.historyLength) }
+    }
+
+    func setAlerting(_ evaluator: AlertEvaluator) {
+        alerting = evaluator
+    }
 }

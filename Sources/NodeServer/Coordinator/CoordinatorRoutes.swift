@@ -6,9 +6,9 @@ import NIOCore
 import NIOHTTP1
 import Rollout
 
-/// The coordinator's HTTP API (DESIGN §5, §7). `GET /health` is open; every
-/// `/admin/...` route needs `Authorization: Bearer ADMIN_TOKEN`, compared in
-/// constant time. The CLI's deploy verbs are clients of these routes.
+/// The coordinator's HTTP API (DESIGN §5, §7, §8). The read-only views
+/// (`/health`, `/api/summary`) are open; every `/admin/...` route needs
+/// `Authorization: Bearer ADMIN_TOKEN`, compared in constant time. The CLI's deploy verbs are clients of these routes.
 final class CoordinatorRoutes: HTTPResponder {
     let coordinator: Coordinator
     let adminToken: String
@@ -21,9 +21,13 @@ final class CoordinatorRoutes: HTTPResponder {
     }
 
     func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> HTTPResult {
-        if request.path == "/health" {
+        switch request.path {
+        case "/health", "/api/summary":
             guard request.method == .GET else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }
-            return later(on: eventLoop) { [self] in try await health() }
+            if request.path == "/health" { return later(on: eventLoop) { [self] in try await health() } }
+            return later(on: eventLoop) { [self] in .json(await coordinator.summary(now: SystemClock().nowMs())) }
+        default:
+            break
         }
         guard request.path.hasPrefix("/admin/") else { return .ready(.problem(.notFound(request.path))) }
         guard authorized(request) else { return .ready(.problem(.unauthorized)) }
@@ -171,30 +175,7 @@ final class CoordinatorRoutes: HTTPResponder {
     }
 
     private func rolloutStatus() async throws -> HTTPResponse {
-        let rollout = await coordinator.rollout
-        let steps = await coordinator.steps
-        let ending = await coordinator.ending
-        var members: [(String, JSONValue)] = [
-            ("number", .integer(Int64(await coordinator.rolloutNumber))),
-            ("version", await coordinator.rolloutVersion.map { .string($0) } ?? .null),
-            ("state", .string(rollout.state.description)),
-            ("deployment", rollout.deployment.json),
-            ("steps", .array(steps.map { line in
-                .object([("percent", .integer(Int64(line.percent))), ("outcome", .string(line.outcome)),
-                         ("summary", .string(line.verdict.summary))])
-            })),
-        ]
-        switch ending {
-        case nil: members.append(("ending", .null))
-        case .completed(let version)?:
-            members.append(("ending", .object([("outcome", .string("completed")), ("version", .string(version))])))
-        case .rolledBack(let percent, let reason)?:
-            members.append(("ending", .object([("outcome", .string("rolled-back")), ("percent", .integer(Int64(percent))),
-                                                ("reason", .string(reason))])))
-        case .aborted(let percent)?:
-            members.append(("ending", .object([("outcome", .string("aborted")), ("percent", .integer(Int64(percent)))])))
-        }
-        return .json(JSONValue.object(members))
+        .json(await coordinator.rolloutJSON)
     }
 
     private func rollback(_ body: [UInt8], author: String) async throws -> HTTPResponse {

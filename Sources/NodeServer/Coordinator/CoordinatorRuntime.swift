@@ -102,7 +102,7 @@ public final class CoordinatorRuntime: Sendable {
         let coordinator: Coordinator
         do {
             coordinator = try Coordinator(config: config, journal: journal, pusher: pusher, alerts: alerts, stagingGate: stagingGate,
-                                          logger: logger)
+                                          members: { shell.members }, logger: logger)
         } catch let error as JournalError {
             throw NodeError(code: error.code.rawValue, message: error.message)
         }

@@ -6,6 +6,9 @@ import Rollout
 struct MetricsScrape: Sendable, Equatable {
     /// Per version: decisions, blocked, errors and the latency histogram.
     var versions: [String: VersionMetrics] = [:]
+    /// Failed answers that name no rule or version (a request too malformed
+    /// to name one), which alerts count with the rest.
+    var unattributedErrors: Int64 = 0
 
     /// Parses exposition text; lines it does not need (comments, other
     /// metrics) are skipped, and a malformed sample line is skipped too:
@@ -31,6 +34,7 @@ struct MetricsScrape: Sendable, Equatable {
                 continue
             }
         }
+        unattributedErrors = errors[""] ?? 0
         for version in Set(decisions.keys).union(errors.keys) where !version.isEmpty {
             let histogram = LatencyHistogram(
                 buckets: (buckets[version] ?? [:]).filter { $0.key.isFinite }.sorted { $0.key < $1.key }.map { (le: $0.key, count: $0.value) },
