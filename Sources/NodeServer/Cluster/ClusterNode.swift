@@ -80,8 +80,12 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         let wallMs = SystemClock().nowMs()
         let instance = SWIMInstance(myself: myself, incarnation: Incarnation(wallMs),
                                     randomSeed: UInt64(truncatingIfNeeded: wallMs) ^ StableHash.hash64(spec.id))
+        let metrics = versions.metrics
         shell = MembershipShell(instance: instance, seeds: seeds, peer: peer, eventLoop: group.next(), logger: logger) { update in
             view.update(update)
+            var counts: [String: Int] = [:]
+            for member in update.members { counts[member.status.name, default: 0] += 1 }
+            metrics.setMembers(counts)
         }
         forwarder = Forwarder(peer: peer, registry: versions.metrics.registry, node: spec.id, logger: logger,
                               addressOf: { view.address(of: $0) }, epoch: { view.current.epoch })

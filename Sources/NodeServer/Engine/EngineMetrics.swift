@@ -58,6 +58,31 @@ public final class EngineMetrics: Sendable {
         return handles
     }
 
+    /// Node-level gauges (DESIGN §8): members this node sees by status, rows
+    /// in its event log, and the age of its latest snapshot.
+    public func setMembers(_ counts: [String: Int]) {
+        for status in ["alive", "suspect", "dead", "left"] {
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(namespace: "rate_limit", metricName: "members", unitName: "",
+                                                 helpText: "Cluster members this node sees, by status"),
+                labels: [("node", node), ("status", status)]
+            ).set(Double(counts[status] ?? 0))
+        }
+    }
+
+    public func setEventLog(rows: Int, snapshotAgeSeconds: Double?) {
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "rate_limit", metricName: "event_log_rows", unitName: "",
+                                             helpText: "Events in this node's log (snapshots cover the older ones compaction removed)"),
+            labels: [("node", node)]
+        ).set(Double(rows))
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "rate_limit", metricName: "snapshot_age", unitName: "seconds",
+                                             helpText: "Seconds since this node's latest snapshot (-1 before the first)"),
+            labels: [("node", node)]
+        ).set(snapshotAgeSeconds ?? -1)
+    }
+
     /// One failed answer (a 5xx or an undecided check) that names no rule.
     public func recordUnattributedError() {
         unattributedErrors.increment()

@@ -16,6 +16,8 @@ public struct MaintenanceService: Service {
     }
 
     let engine: LimiterEngine
+    /// Where the event log's row count and snapshot age are exported.
+    var metrics: EngineMetrics?
     /// The rules counters are pruned by: those of the deployment's versions.
     let prunable: @Sendable () -> [String: Rule]
     let settings: Settings
@@ -33,6 +35,7 @@ public struct MaintenanceService: Service {
         try? await cancelWhenGracefulShutdown {
             var sincePrune = Duration.zero
             var sinceSnapshot = Duration.zero
+            await exportLogFigures()
             while true {
                 try await Task.sleep(for: settings.checkpointInterval)
                 await checkpoint()
@@ -41,6 +44,7 @@ public struct MaintenanceService: Service {
                 if sincePrune >= settings.pruneInterval {
                     sincePrune = .zero
                     engine.prune(rules: prunable())
+                    await exportLogFigures()
                 }
                 if sinceSnapshot >= settings.snapshotInterval {
                     sinceSnapshot = .zero
@@ -58,6 +62,18 @@ public struct MaintenanceService: Service {
             _ = try await NIOThreadPool.singleton.runIfActive { try log.checkpoint() }
         } catch {
             logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Counting the rows scans the log: a blocking-IO pool thread, every prune interval.
+    private func exportLogFigures() async {
+        let log = engine.log
+        let now = engine.clock.nowMs()
+        do {
+            let (rows, snapshot) = try await NIOThreadPool.singleton.runIfActive { (try log.eventCount(), try log.latestSnapshot()) }
+            metrics?.setEventLog(rows: rows, snapshotAgeSeconds: snapshot.map { Double(now - $0.takenAtMs) / 1000 })
+        } catch {
+            logger.warning("reading event log figures failed", metadata: ["error": "\(error)"])
         }
     }
 

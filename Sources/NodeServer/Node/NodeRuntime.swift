@@ -52,6 +52,7 @@ public final class NodeRuntime: Sendable {
         let cluster = try await ClusterNode.make(config: config, spec: spec, engine: engine, deployments: deployments,
                                                  group: group, logger: logger)
         let router = CheckRouter(engine: engine, placement: cluster, forwarder: cluster?.forwarder)
+        if cluster == nil { versions.metrics.setMembers(["alive": 1]) }
         let status: any ClusterStatus = cluster ?? SoloCluster(summary: MemberSummary(
             id: spec.id, address: "\(spec.host):\(spec.peerPort)", httpAddress: "\(spec.host):\(spec.httpPort)",
             status: "alive", incarnation: 0, build: BuildInfo.version, role: "node", ringShare: 1))
@@ -65,8 +66,10 @@ public final class NodeRuntime: Sendable {
             throw NodeError(code: "bind_failed",
                             message: "cannot listen on http \(spec.host):\(options.httpPort ?? spec.httpPort) for node \(spec.id): \(error)")
         }
-        var services: [any Service] = [MaintenanceService(engine: engine, prunable: { versions.current.pruneRules },
-                                                          settings: options.maintenance, logger: logger)]
+        var maintenance = MaintenanceService(engine: engine, prunable: { versions.current.pruneRules },
+                                             settings: options.maintenance, logger: logger)
+        maintenance.metrics = versions.metrics
+        var services: [any Service] = [maintenance]
         if let cluster { services.append(contentsOf: cluster.services) }
         // Shutdown runs in reverse: health turns 503, the listener closes, the
         // node leaves the cluster, and the store drains last.
