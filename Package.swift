@@ -73,6 +73,7 @@ let package = Package(
             name: "Commands",
             dependencies: [
                 "NodeServer", "JSONCore",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]

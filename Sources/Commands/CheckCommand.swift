@@ -1,5 +1,7 @@
-import JSONCore
 import ArgumentParser
+import Config
+import JSONCore
+import NIOHTTP1
 import NodeServer
 
 struct CheckCommand: AsyncParsableCommand {
@@ -28,7 +30,7 @@ struct CheckCommand: AsyncParsableCommand {
         writer.field("rule", rule)
         writer.field("hits", hits)
         writer.endObject()
-        let response = try await NodeClient.request(.POST, host: host, port: port, path: "/v1/check", body: writer.bytes)
+        let response = try await nodeRequest(.POST, host: host, port: port, path: "/v1/check", body: writer.bytes, config: config)
         guard response.status == 200 else {
             throw CLIError("http://\(host):\(port)/v1/check answered \(response.status): \(problemDetail(response))")
         }
@@ -43,4 +45,17 @@ struct CheckCommand: AsyncParsableCommand {
 func problemDetail(_ response: NodeClient.Response) -> String {
     if case .string(let detail)? = response.json?[member: "detail"] { return detail }
     return response.text
+}
+
+/// A request to a node, with a failure to connect said plainly: which node,
+/// and how to start the cluster.
+func nodeRequest(_ method: HTTPMethod, host: String, port: Int, path: String, headers: [(String, String)] = [],
+                 body: [UInt8]? = nil, config: ResolvedConfig) async throws -> NodeClient.Response {
+    do {
+        return try await NodeClient.request(method, host: host, port: port, path: path, headers: headers, body: body)
+    } catch {
+        let node = config.topology?.nodes.first { $0.host == host && $0.httpPort == port }.map { "node \($0.id) " } ?? ""
+        let start = config.environment == "development" ? "scripts/up" : "ratelimit up --env \(config.environment)"
+        throw CLIError("cannot reach \(node)at http://\(host):\(port) (is the cluster running? start it with `\(start)`)")
+    }
 }

@@ -10,8 +10,8 @@ func adminGet(_ path: String, config: ResolvedConfig, target: TargetOptions) asy
     guard let token = config.runtime.adminToken, !token.isEmpty else {
         throw CLIError("ADMIN_TOKEN is not set: admin routes need it (export ADMIN_TOKEN=... as the nodes have it)")
     }
-    let response = try await NodeClient.request(.GET, host: host, port: port, path: path,
-                                                headers: [("authorization", "Bearer \(token)")])
+    let response = try await nodeRequest(.GET, host: host, port: port, path: path,
+                                         headers: [("authorization", "Bearer \(token)")], config: config)
     guard response.status == 200, let json = response.json else {
         throw CLIError("http://\(host):\(port)\(path) answered \(response.status): \(problemDetail(response))")
     }

@@ -57,8 +57,11 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
+/// One failure line on standard error, in the style ArgumentParser gives a
+/// thrown ``CLIError``: `Error: ...`.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    let text = line.hasPrefix("Error: ") ? line : "Error: " + line
+    FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
 /// Pushes buffered standard output out now: into a pipe it is block

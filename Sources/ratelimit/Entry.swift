@@ -12,6 +12,10 @@ struct Entry {
             handler.logLevel = level ?? .info
             return handler
         }
+        if let message = Ratelimit.unknownVerbMessage(Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            exit(64)
+        }
         await Ratelimit.main()
     }
 }
