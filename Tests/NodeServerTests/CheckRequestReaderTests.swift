@@ -106,7 +106,7 @@ struct CheckRequestReaderTests {
                 var text = ""
                 var start = 0
                 for cut in cuts {
-                    try? channel.writeInbound(ByteBuffer(bytes: bytes[start..<cut]))
+                    _ = try? channel.writeInbound(ByteBuffer(bytes: bytes[start..<cut]))
                     start = cut
                     for _ in 0..<3 {
                         echo.commitAll()

@@ -214,7 +214,7 @@ struct HTTPHandlerTests {
     @Test("garbage on an idle connection gets NIO's bare 400 and a close")
     func garbage() throws {
         let channel = try handlerChannel(Responder())
-        try? channel.writeInbound(ByteBuffer(string: "\u{0}\u{1}garbage\r\n\r\n"))
+        _ = try? channel.writeInbound(ByteBuffer(string: "\u{0}\u{1}garbage\r\n\r\n"))
         #expect(try output(channel) == "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
         #expect(!channel.isActive)
     }

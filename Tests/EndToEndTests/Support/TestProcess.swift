@@ -20,7 +20,7 @@ final class TestProcess: @unchecked Sendable {
          environment: [String: String] = [:]) throws {
         self.name = name
         outputPath = directory + "/\(name).log"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
