@@ -7,7 +7,7 @@ import NIOHTTP1
 import Rollout
 
 /// The coordinator's HTTP API (DESIGN §5, §7, §8). The read-only views
-/// (`/health`, `/api/summary`) are open; every `/admin/...` route needs
+/// (`/health`, `/dashboard`, `/api/summary`) are open; every `/admin/...` route needs
 /// `Authorization: Bearer ADMIN_TOKEN`, compared in constant time. The CLI's deploy verbs are clients of these routes.
 final class CoordinatorRoutes: HTTPResponder {
     let coordinator: Coordinator
@@ -22,6 +22,9 @@ final class CoordinatorRoutes: HTTPResponder {
 
     func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> HTTPResult {
         switch request.path {
+        case "/dashboard":
+            guard request.method == .GET else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }
+            return .ready(HTTPResponse(contentType: "text/html; charset=utf-8", body: Array(DashboardPage.html.utf8)))
         case "/health", "/api/summary":
             guard request.method == .GET else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }
             if request.path == "/health" { return later(on: eventLoop) { [self] in try await health() } }
