@@ -16,8 +16,11 @@ extension AlertRule {
         }
     }
 
-    /// A Prometheus rules file (YAML) with one group holding `rules`.
-    public static func prometheusRulesFile(_ rules: [AlertRule], windowSeconds: Int, group: String = "Rate Limiting") -> String {
+    /// A Prometheus rules file (YAML) with one group holding `rules`; the
+    /// group's name is the conventional lower-case slug, the alerts keep the
+    /// seed's names. `description` shows the measured `$value`, so a page
+    /// says how far over the threshold the cluster is.
+    public static func prometheusRulesFile(_ rules: [AlertRule], windowSeconds: Int, group: String = "rate-limiting") -> String {
         var lines = ["groups:", "  - name: \(quoted(group))", "    rules:"]
         for rule in rules {
             lines.append("      - alert: \(quoted(rule.name))")
@@ -28,8 +31,20 @@ extension AlertRule {
             lines.append("        annotations:")
             let window = promDuration(milliseconds: Int64(windowSeconds) * 1_000)
             lines.append("          summary: \(quoted("\(rule.measure.rawValue) over \(window) above \(Formatting.decimal(rule.threshold))"))")
+            lines.append("          description: \(quoted(rule.prometheusDescription(window: window)))")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The alert's `description` annotation, a Go template over `$value`.
+    func prometheusDescription(window: String) -> String {
+        let threshold = Formatting.decimal(self.threshold)
+        switch self.measure {
+        case .blockRatio:
+            return "blocked/total is {{ $value | humanizePercentage }} over the last \(window) (threshold \(threshold))"
+        case .errorsPerSecond:
+            return "{{ $value | humanize }} errors/s over the last \(window) (threshold \(threshold)/s)"
+        }
     }
 
     /// A Prometheus duration: the largest whole unit ("5m", "1h", "45s", "500ms").

@@ -13,10 +13,17 @@ struct CoordinatorClient {
     let environment: String
     let author: String
 
-    init(config: ResolvedConfig) throws {
+    /// The coordinator's address: `[coordinator]` of cluster/<env>.toml.
+    /// `ratelimit status` reads the open `/api/summary` with it, no token.
+    static func endpoint(of config: ResolvedConfig) throws -> Endpoint {
         guard let endpoint = config.topology?.coordinator else {
             throw CLIError("\(config.topologyFile) has no [coordinator] table: there is no coordinator to ask")
         }
+        return endpoint
+    }
+
+    init(config: ResolvedConfig) throws {
+        let endpoint = try Self.endpoint(of: config)
         guard let token = config.runtime.adminToken, !token.isEmpty else {
             throw CLIError("ADMIN_TOKEN is not set: the coordinator's admin routes need it (export ADMIN_TOKEN=... as the coordinator has it)")
         }

@@ -9,7 +9,7 @@ struct PrometheusExportTests {
         #expect(
             file == """
                 groups:
-                  - name: "Rate Limiting"
+                  - name: "rate-limiting"
                     rules:
                       - alert: "High Block Rate"
                         expr: "sum(increase(rate_limit_requests_blocked_total[5m])) / sum(increase(rate_limit_requests_total[5m])) > 0.2"
@@ -18,6 +18,7 @@ struct PrometheusExportTests {
                           severity: "warning"
                         annotations:
                           summary: "block_ratio over 5m above 0.2"
+                          description: "blocked/total is {{ $value | humanizePercentage }} over the last 5m (threshold 0.2)"
                       - alert: "Error Spike"
                         expr: "sum(rate(rate_limit_errors_total[5m])) > 10"
                         for: 5s
@@ -25,6 +26,7 @@ struct PrometheusExportTests {
                           severity: "critical"
                         annotations:
                           summary: "errors_per_second over 5m above 10"
+                          description: "{{ $value | humanize }} errors/s over the last 5m (threshold 10/s)"
 
                 """
         )
@@ -46,5 +48,23 @@ struct PrometheusExportTests {
     func noFor() {
         let file = AlertRule.prometheusRulesFile([.errorSpike(pendingFor: 0)], windowSeconds: 300)
         #expect(!file.contains("for:"))
+    }
+
+    @Test("the environment's [monitoring] sets the block-rate threshold, the window and the `for`")
+    func thresholdsFromMonitoring() {
+        let monitoring = MonitoringThresholds(blockRate: 0.35, scrapeIntervalSeconds: 10, alertWindowSeconds: 120)
+        let file = AlertRule.prometheusRulesFile(AlertRule.seedRules(monitoring), windowSeconds: monitoring.alertWindowSeconds)
+        #expect(file.contains(#"expr: "sum(increase(rate_limit_requests_blocked_total[2m])) / sum(increase(rate_limit_requests_total[2m])) > 0.35""#))
+        #expect(file.contains(#"expr: "sum(rate(rate_limit_errors_total[2m])) > 10""#))
+        #expect(file.split(separator: "\n").filter { $0 == "        for: 10s" }.count == 2)
+        #expect(file.contains("(threshold 0.35)"))
+    }
+
+    @Test("names and texts are YAML double-quoted scalars: quotes and backslashes escaped")
+    func quoting() {
+        let rule = AlertRule(name: #"Odd "name" \ here"#, severity: .warning, measure: .blockRatio, threshold: 0.5, pendingFor: 0)
+        let file = AlertRule.prometheusRulesFile([rule], windowSeconds: 60, group: "g")
+        #expect(file.contains(#"      - alert: "Odd \"name\" \\ here""#))
+        #expect(file.contains(#"  - name: "g""#))
     }
 }
