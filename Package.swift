@@ -121,7 +121,13 @@ let package = Package(
             dependencies: ["CoordinatorStore", "LimiterCore", "Placement", "Rollout", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport", "TestSupport", "PeerTestSupport"]),
-        .testTarget(name: "NodeServerTests", dependencies: ["NodeServer", "JSONCore", "TestSupport"]),
+        .testTarget(
+            name: "NodeServerTests",
+            dependencies: [
+                "NodeServer", "JSONCore", "PeerTransport", "TestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
