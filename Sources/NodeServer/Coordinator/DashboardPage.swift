@@ -89,7 +89,7 @@ enum DashboardPage {
       #steps li[data-outcome="passed"] { border-color: var(--ok); }
       #steps li[data-outcome="extended"] { border-color: var(--warn); }
       #steps li[data-outcome="failed"] { border-color: var(--bad); }
-      #steps .summary { color: var(--muted); font-size: 12.5px; }
+      #steps .summary { color: var(--muted); font-size: 12.5px; margin-left: 4px; }
       .ending { margin: 10px 0 0; font-weight: 500; }
       .none { color: var(--muted); margin: 4px 0; }
       .alert-row td { vertical-align: top; }
@@ -167,6 +167,8 @@ enum DashboardPage {
     // here (inline SVG), so the page works with no network beyond its origin.
     const POLL_MS = 2000;
     const FETCH_TIMEOUT_MS = 5000;
+    // Charts span at least this long, so a young cluster's lines do not stretch across the axis.
+    const MIN_WINDOW_MS = 60000;
     const SVG_NS = "http://www.w3.org/2000/svg";
     const OTHER_COLORS = ["#7c3aed", "#0f766e", "#be185d", "#64748b", "#a16207"];
 
@@ -209,6 +211,12 @@ enum DashboardPage {
       const minutes = Math.floor(seconds / 60);
       if (minutes < 60) return minutes + " min " + (seconds % 60) + " s";
       return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+    }
+    // A step's verdict line is "10%: samples 527, error rate 0, ...: pass (why)";
+    // the figures are shown, the whole line is the tooltip.
+    function stepFigures(summary) {
+      const match = /^\d+%: (.*?): \w+ \(.*\)$/.exec(summary);
+      return match ? match[1] : summary;
     }
     // The rollout state is the coordinator's description; its epoch-ms instants read as clock times.
     function readableState(text) { return String(text).replace(/\b1\d{12}\b/g, (ms) => clock(Number(ms))); }
@@ -267,7 +275,7 @@ enum DashboardPage {
 
       const series = summary.series || [];
       const end = series.length ? series[series.length - 1].at_ms : summary.at_ms;
-      const start = Math.min(series.length ? series[0].at_ms : end, end - 60000);
+      const start = Math.min(series.length ? series[0].at_ms : end, end - MIN_WINDOW_MS);
       let max = 0;
       for (const point of series) {
         for (const figures of Object.values(point.versions || {})) {
@@ -312,11 +320,11 @@ enum DashboardPage {
         const lines = segments.filter((run) => run.length > 1);
         if (lines.length) {
           const d = lines.map((run) => "M" + run.map((xy) => xy[0] + " " + xy[1]).join(" L")).join(" ");
-          nodes.push(svg("path", { class: "series " + version.role, d, stroke: version.color,
+          nodes.push(svg("path", { class: "series " + version.role, d, style: "stroke:" + version.color,
                                    "data-version": version.id, "data-role": version.role }));
         }
         for (const single of segments.filter((run) => run.length === 1)) {
-          nodes.push(svg("circle", { class: "point " + version.role, cx: single[0][0], cy: single[0][1], r: 3, fill: version.color,
+          nodes.push(svg("circle", { class: "point " + version.role, cx: single[0][0], cy: single[0][1], r: 3, style: "fill:" + version.color,
                                      "data-version": version.id }));
         }
         const newestPoint = series.length ? series[series.length - 1].versions || {} : {};
@@ -385,7 +393,7 @@ enum DashboardPage {
         el("li", { "data-outcome": step.outcome, "data-percent": step.percent },
           el("span", { class: "badge" }, step.percent + " %"), " ",
           el("span", { class: "badge " + step.outcome }, step.outcome),
-          el("div", { class: "summary" }, step.summary))));
+          el("span", { class: "summary", title: step.summary }, stepFigures(step.summary)))));
       if (steps.length === 0) {
         byId("steps").replaceChildren(el("li", { class: "none" },
           rollout && rollout.version ? "No step judged yet" : "No gradual rollout yet"));
