@@ -52,38 +52,90 @@ final class NodeProcessCluster: @unchecked Sendable {
     algorithm = "fixed_window"
     """
 
+    /// The `[coordinator]` table's ports, when the cluster has one.
+    struct CoordinatorEndpoint {
+        var httpPort: Int
+        var peerPort: Int
+    }
+
+    /// What `[monitoring]` holds when a test asks for the coordinator: a
+    /// scrape every second and few samples, so rollout steps of 1-2 s judge.
+    static let fastMonitoring = """
+    [monitoring]
+    scrape_interval_s = 1
+    alert_window_s = 2
+    min_samples = 20
+    """
+
     private let temporary: TemporaryDirectory
     var directory: String { temporary.path }
+    /// `--env` of every process this cluster starts; topology, certs and
+    /// data dirs are this environment's.
+    let environment: String
     let nodes: [Node]
+    let coordinator: CoordinatorEndpoint?
+    /// The wrangler.toml tables after the rules: `[monitoring]`, and the
+    /// `[env.staging]` / `[env.production]` sections outside development.
+    private let wranglerTail: String
+    /// Given to every process this cluster starts (nodes, coordinator, CLI
+    /// verbs through ``cli(_:environment:)``): ADMIN_TOKEN, and whatever a
+    /// test adds (MONITORING_TOKEN, ALERT_WEBHOOK_URL, ...).
+    var environmentVariables: [String: String] = ["ADMIN_TOKEN": NodeProcessCluster.adminToken]
     var processes: [String: TestProcess] = [:]
+    /// Every process started, including ones `processes` no longer names
+    /// (restarted nodes, background CLI verbs): all are stopped at the end.
+    private(set) var started: [TestProcess] = []
 
-    init(nodeCount: Int, rules: String = NodeProcessCluster.defaultRules, replicas: Int = 1, extraTopology: String = "") throws {
-        temporary = try TemporaryDirectory(prefix: "ratelimit-e2e")
+    /// - Parameters:
+    ///   - environment: the environment of the topology file written
+    ///     (`cluster/<environment>.toml`) and of every process started.
+    ///   - coordinator: add a `[coordinator]` table on free ports.
+    ///   - monitoring: the `[monitoring]` table text (default: none, or
+    ///     ``fastMonitoring`` with a coordinator).
+    ///   - project: another cluster whose project directory (and
+    ///     wrangler.toml) this one shares, for a second environment; make
+    ///     that one staging or production, so the file has both sections.
+    init(nodeCount: Int, rules: String = NodeProcessCluster.defaultRules, replicas: Int = 1, extraTopology: String = "",
+         environment: String = "development", coordinator: Bool = false, monitoring: String? = nil,
+         sharing project: NodeProcessCluster? = nil) throws {
+        temporary = try project?.temporary ?? TemporaryDirectory(prefix: "ratelimit-e2e")
+        self.environment = environment
         nodes = (1...nodeCount).map { index in
             Node(id: "n\(index)", httpPort: TestEnvironment.freePort(), peerPort: TestEnvironment.freePort(),
-                 dataDir: "cluster/data/development/n\(index)")
+                 dataDir: "cluster/data/\(environment)/n\(index)")
         }
-        let wrangler = """
-        name = "rate-limit"
-        main = "Sources/ratelimit/main.swift"
-        compatibility_date = "2024-01-22"
+        self.coordinator = coordinator
+            ? CoordinatorEndpoint(httpPort: TestEnvironment.freePort(), peerPort: TestEnvironment.freePort()) : nil
+        var tail = monitoring ?? (coordinator ? Self.fastMonitoring : "")
+        if environment != "development" || project != nil {
+            tail += """
 
-        [durable_objects]
-        bindings = [{ name = "RATE_LIMIT", class_name = "RateLimitDO" }]
 
-        [[migrations]]
-        tag = "v1"
-        new_classes = ["RateLimitDO"]
+            [env.staging]
+            vars = { ENVIRONMENT = "staging" }
 
-        \(rules)
-        """
-        try wrangler.write(toFile: directory + "/wrangler.toml", atomically: true, encoding: .utf8)
+            [env.production]
+            vars = { ENVIRONMENT = "production" }
+            """
+        }
+        wranglerTail = project?.wranglerTail ?? tail
+        if project == nil { try writeRules(rules) }
         var topology = """
         replicas = \(replicas)
-        certs_dir = "cluster/certs/development"
+        certs_dir = "cluster/certs/\(environment)"
         \(extraTopology)
 
         """
+        if let endpoint = self.coordinator {
+            topology += """
+
+            [coordinator]
+            host = "127.0.0.1"
+            http_port = \(endpoint.httpPort)
+            peer_port = \(endpoint.peerPort)
+
+            """
+        }
         for node in nodes {
             topology += """
 
@@ -97,19 +149,44 @@ final class NodeProcessCluster: @unchecked Sendable {
             """
         }
         try FileManager.default.createDirectory(atPath: directory + "/cluster", withIntermediateDirectories: true)
-        try topology.write(toFile: directory + "/cluster/development.toml", atomically: true, encoding: .utf8)
+        try topology.write(toFile: directory + "/cluster/\(environment).toml", atomically: true, encoding: .utf8)
+    }
+
+    /// Writes wrangler.toml with `rules` (and the tables this cluster was
+    /// made with): what a deploy uploads next. Running nodes keep serving
+    /// what they were deployed; a restarted one reads the file again.
+    func writeRules(_ rules: String) throws {
+        let wrangler = """
+        name = "rate-limit"
+        main = "Sources/ratelimit/main.swift"
+        compatibility_date = "2024-01-22"
+
+        [durable_objects]
+        bindings = [{ name = "RATE_LIMIT", class_name = "RateLimitDO" }]
+
+        [[migrations]]
+        tag = "v1"
+        new_classes = ["RateLimitDO"]
+
+        \(rules)
+
+        \(wranglerTail)
+
+        """
+        try wrangler.write(toFile: directory + "/wrangler.toml", atomically: true, encoding: .utf8)
     }
 
     func node(_ id: String) -> Node { nodes.first { $0.id == id }! }
 
     /// Where `certs init` writes the CA and every node's certificate and key.
-    var certsDirectory: String { directory + "/cluster/certs/development" }
+    var certsDirectory: String { directory + "/cluster/certs/\(environment)" }
 
     /// Runs `ratelimit ARGS` in the project directory to completion.
     func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let name = "cli-\(UUID().uuidString.prefix(6))"
         let process = try TestProcess(name: name, executable: TestEnvironment.binary, arguments: arguments,
                                       directory: directory, environment: environment)
+        started.append(process)
         _ = await process.waitForExit(within: .seconds(60))
         if process.isRunning { await process.kill9() }
         return (process.exitStatus ?? -1, process.output)
@@ -117,16 +194,20 @@ final class NodeProcessCluster: @unchecked Sendable {
 
     @discardableResult
     func start(_ id: String, extraArguments: [String] = [], environment: [String: String] = [:]) throws -> TestProcess {
-        var env = ["ADMIN_TOKEN": Self.adminToken]
+        var env = environmentVariables
         for (key, value) in environment { env[key] = value }
-        let process = try TestProcess(name: "\(id)-\(processes.count)", executable: TestEnvironment.binary,
-                                      arguments: ["node", "--id", id] + extraArguments,
+        let process = try TestProcess(name: "\(self.environment)-\(id)-\(UUID().uuidString.prefix(6))", executable: TestEnvironment.binary,
+                                      arguments: ["node", "--id", id, "--env", self.environment] + extraArguments,
                                       directory: directory, environment: env)
         processes[id] = process
+        started.append(process)
         return process
     }
 
     func startAll() throws { for node in nodes { try start(node.id) } }
+
+    /// Keeps `process` to stop with the others at the end.
+    func track(_ process: TestProcess) { started.append(process) }
 
     /// Polls `/health` until it answers 200, or fails with the node's output
     /// (at once if its process exits).
@@ -168,12 +249,15 @@ final class NodeProcessCluster: @unchecked Sendable {
     }
 
     func stopAll() async {
-        for process in processes.values { await process.stop() }
+        await withTaskGroup(of: Void.self) { group in
+            for process in started where process.isRunning { group.addTask { await process.stop() } }
+        }
     }
 
     deinit {
-        // The project directory goes with `temporary`, after this.
-        for process in processes.values where process.isRunning { process.signal(SIGKILL) }
+        // The project directory goes with `temporary`, after this (or after
+        // the last cluster sharing it).
+        for process in started where process.isRunning { process.signal(SIGKILL) }
     }
 }
 
