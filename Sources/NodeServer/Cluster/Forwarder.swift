@@ -17,7 +17,11 @@ import Synchronization
 /// it already decided without counting its hits again.
 final class Forwarder: CheckForwarding {
     struct Settings: Sendable {
-        var maxInFlight = 2
+        /// One batch per owner at a time: everything that arrives during a
+        /// round trip leaves as the next batch. Measured with 3 nodes on 2
+        /// cores, this gave 0.68x a single node's throughput against 0.51x
+        /// with two in flight, and less CPU per forwarded check (BENCHMARKS.md).
+        var maxInFlight = 1
         var maxBatch = 1000
         var timeout: Duration = .seconds(2)
     }
