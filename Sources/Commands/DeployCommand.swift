@@ -41,8 +41,11 @@ struct DeployCommand: AsyncParsableCommand {
         if let percent, !(1...100).contains(percent) { throw ValidationError("--percent: must be 1 to 100, got \(percent)") }
         if percent != nil && gradual { throw ValidationError("--percent and --gradual exclude each other") }
         if duration != nil && percent != nil { throw ValidationError("--duration goes with --gradual, not --percent") }
-        if let duration, Self.milliseconds(duration) == nil {
-            throw ValidationError("--duration: expected a number with s, m or h (30s, 5m, 1h), got \"\(duration)\"")
+        if let duration {
+            guard let ms = Self.milliseconds(duration) else {
+                throw ValidationError("--duration: expected a number with s, m or h (30s, 5m, 1h), got \"\(duration)\"")
+            }
+            guard ms >= 5_000 else { throw ValidationError("--duration: must be at least 5s (1 s per step), got \(duration)") }
         }
         if force && (message ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--force needs --message saying why")
@@ -98,10 +101,23 @@ struct DeployCommand: AsyncParsableCommand {
     }
 
     /// Prints each judged step as it happens; exits 1 if the rollout fails.
+    /// A coordinator that restarts mid-rollout resumes it from its journal,
+    /// so an unreachable coordinator is retried for a while before giving up.
     private func follow(_ client: CoordinatorClient, version: String) async throws {
         var printed = 0
+        var unreachableSince: ContinuousClock.Instant?
         while true {
-            let status = try await client.call(.get, "/admin/rollout")
+            let status: JSONValue
+            do {
+                status = try await client.call(.get, "/admin/rollout")
+                unreachableSince = nil
+            } catch {
+                let since = unreachableSince ?? .now
+                unreachableSince = since
+                guard ContinuousClock.now - since < .seconds(60) else { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+                continue
+            }
             let steps = status[member: "steps"]?.arrayValue ?? []
             for step in steps.dropFirst(printed) {
                 print("\(step[member: "summary"]?.stringValue ?? "") -> \(step[member: "outcome"]?.stringValue ?? "")")

@@ -138,7 +138,7 @@ actor Coordinator {
         if bundle.id == rollout.deployment.stable && rollout.deployment.canary == nil {
             return ["\(bundle.id) is already stable: nothing to do"]
         }
-        try await checkStagingGate(bundle, request: request, now: now)
+        let forced = try await checkStagingGate(bundle, request: request)
         if let duration = request.gradualDuration {
             let plan: RolloutPlan
             do {
@@ -158,6 +158,7 @@ actor Coordinator {
                                                      version: bundle.id, fromStable: rollout.deployment.stable,
                                                      percent: split.percent, deployment: split, reason: request.message),
                            baselines: scrape)
+                if forced { try journalOverride(bundle, request: request) }
                 steps = []
                 ending = nil
                 rolloutNumber += 1
@@ -177,12 +178,14 @@ actor Coordinator {
             try commit(next, entry: JournalEntry(atMs: now, actor: request.author, kind: .percent, outcome: .applied, version: bundle.id,
                                                  fromStable: rollout.deployment.stable, percent: percent, deployment: split,
                                                  reason: request.message))
+            if forced { try journalOverride(bundle, request: request) }
             await push(split)
             return ["\(bundle.id) at \(percent)% (epoch \(split.epoch))"]
         case .completed(let final):
             try commit(next, entry: JournalEntry(atMs: now, actor: request.author, kind: .percent, outcome: .completed,
                                                  version: bundle.id, fromStable: rollout.deployment.stable, percent: 100,
                                                  deployment: final, reason: request.message))
+            if forced { try journalOverride(bundle, request: request) }
             await push(final)
             return ["\(bundle.id) at 100%: stable (epoch \(final.epoch))"]
         }
@@ -200,21 +203,24 @@ actor Coordinator {
         return ["dry run: nothing changes", "\(bundle.id) would serve \(request.percent ?? 0)% of keys at once (no analysis)"]
     }
 
-    private func checkStagingGate(_ bundle: VersionBundle, request: DeployRequest, now: Int64) async throws(CoordinatorError) {
-        guard let stagingGate else { return }
-        if request.force {
-            try append(JournalEntry(atMs: now, actor: request.author, kind: .forced, outcome: .applied, version: bundle.id,
-                                    reason: "staging gate overridden", forced: true, forceMessage: request.message))
-            return
-        }
+    /// Whether production may take `bundle`; true when `--force` overrode
+    /// the gate, which is journalled once the deploy itself is accepted.
+    private func checkStagingGate(_ bundle: VersionBundle, request: DeployRequest) async throws(CoordinatorError) -> Bool {
+        guard let stagingGate else { return false }
+        if request.force { return true }
         switch await stagingGate.completed(rulesHash: bundle.rulesHash) {
         case .success(true):
-            return
+            return false
         case .success(false):
             throw .conflict("production refuses \(bundle.id): its rules (\(bundle.rulesHash)) have not reached 100% on staging without a rollback; deploy to staging first, or pass --force --message WHY")
         case .failure(let reason):
             throw .conflict("production refuses \(bundle.id): cannot tell whether staging completed it (\(reason))")
         }
+    }
+
+    private func journalOverride(_ bundle: VersionBundle, request: DeployRequest) throws(CoordinatorError) {
+        try append(JournalEntry(atMs: SystemClock().nowMs(), actor: request.author, kind: .forced, outcome: .applied, version: bundle.id,
+                                reason: "staging gate overridden", forced: true, forceMessage: request.message))
     }
 
     // MARK: Promote, abort, rollback
@@ -302,14 +308,15 @@ actor Coordinator {
             case .completed(let verdict, let final):
                 try commit(next, entry: entry(now, .completed, .completed, step.version, 100, final, verdict, window))
                 steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "passed"))
-                ending = .completed(version: final.stable)
                 await push(final)
+                // Published after the push, so a CLI that sees it finds the nodes switched.
+                ending = .completed(version: final.stable)
             case .rolledBack(let verdict, let split, let record):
                 try commit(next, entry: entry(now, .rollback, .rolledBack, step.version, step.percent, split, verdict, window))
                 steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "failed"))
-                ending = .rolledBack(percent: record.percent, reason: record.reason)
                 // The push first: the alert must never delay the rollback.
                 await push(split)
+                ending = .rolledBack(percent: record.percent, reason: record.reason)
                 alerts.send(.automaticRollback(environment: environment, version: step.version, percent: record.percent,
                                                reason: record.reason, at: now,
                                                details: [("restored", .string(split.stable)), ("samples", .integer(verdict.samples))]))

@@ -11,7 +11,7 @@ struct RequestBody {
         }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch {
-            throw CoordinatorError(status: 400, code: "malformed-json", message: "body: \(error.reason) at byte \(error.offset)")
+            throw CoordinatorError(status: 400, code: "malformed-json", message: "body: \(error.reason) at byte \(error.offset)", field: "body")
         }
         guard case .object(let members) = value else {
             throw .badRequest("body", "expected an object, got \(value.typeName)")
