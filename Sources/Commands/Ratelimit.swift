@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 
 /// The one CLI an operator drives the cluster with (DESIGN §5).
 @available(macOS 15, *)
@@ -24,22 +25,8 @@ public struct Ratelimit: AsyncParsableCommand {
         guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
         let verbs = configuration.subcommands.map { $0.configuration.commandName ?? "" } + ["help"]
         guard !verbs.contains(first) else { return nil }
-        let nearest = verbs.map { ($0, editDistance(first, $0)) }.min { $0.1 < $1.1 }
         var message = "Error: unknown command '\(first)'"
-        if let (verb, distance) = nearest, distance <= max(2, first.count / 3) { message += "; did you mean '\(verb)'?" }
+        if let verb = NearestName.nearest(to: first, in: verbs) { message += "; did you mean '\(verb)'?" }
         return message + " (`ratelimit --help` lists them all)"
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

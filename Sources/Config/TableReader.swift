@@ -100,35 +100,10 @@ struct TableReader: Sendable {
     func rejectUnknownKeys(known: [String], into problems: inout [ConfigError]) {
         for key in entries.keys.sorted() where !known.contains(key) {
             let detail =
-                Self.nearest(to: key, in: known).map { "unknown key, did you mean \"\($0)\"?" }
+                NearestName.nearest(to: key, in: known).map { "unknown key, did you mean \"\($0)\"?" }
                 ?? "unknown key (expected one of \(known.joined(separator: ", ")))"
             problems.append(error(.unknownKey, key, detail))
         }
-    }
-
-    /// The known key within a few edits of `key` (a typo), or the only one
-    /// `key` is a prefix of (`latency_p95` for `latency_p95_ms`); else nil.
-    static func nearest(to key: String, in known: [String]) -> String? {
-        let scored = known.map { (name: $0, distance: editDistance(key, $0)) }
-        if let best = scored.min(by: { $0.distance < $1.distance }), best.distance <= max(2, best.name.count / 3) {
-            return best.name
-        }
-        let extensions = known.filter { $0.hasPrefix(key) }
-        return extensions.count == 1 ? extensions[0] : nil
-    }
-
-    /// Levenshtein distance over characters.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 
     /// A nested table (inline or standard), or nil when absent or of another type (error).
