@@ -17,7 +17,11 @@ public final class HTTPServer: Service {
 
     /// Binds at once, so a port conflict fails the node's start with a clear
     /// error instead of surfacing later inside the service group.
-    public init(host: String, port: Int, responder: any HTTPResponder, group: any EventLoopGroup, logger: Logger) async throws {
+    /// A keep-alive connection that sends nothing for this long is closed.
+    public static let defaultIdleTimeout: TimeAmount = .seconds(60)
+
+    public init(host: String, port: Int, responder: any HTTPResponder, group: any EventLoopGroup, logger: Logger,
+                idleTimeout: TimeAmount = HTTPServer.defaultIdleTimeout) async throws {
         self.host = host
         self.responder = responder
         self.group = group
@@ -39,6 +43,7 @@ public final class HTTPServer: Service {
                     // `configureHTTPServerPipeline`'s handlers, so only the decoder stays.
                     let handler = HTTPHandler(responder: responder, maxBody: maxBody,
                                               answers: answerQueues[ObjectIdentifier(channel.eventLoop)])
+                    try channel.pipeline.syncOperations.addHandlers(IdleStateHandler(readTimeout: idleTimeout), IdleConnectionCloser())
                     if responder is any CheckResponder {
                         try channel.pipeline.syncOperations.addHandler(CheckRequestReader(handler: handler, maxBody: maxBody))
                     }
