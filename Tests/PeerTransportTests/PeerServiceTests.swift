@@ -1,6 +1,7 @@
 import NIOCore
 import Synchronization
 import Testing
+import TestSupport
 @testable import PeerTransport
 
 @Suite("Peer service requests", .timeLimit(.minutes(1)))
@@ -13,6 +14,40 @@ struct PeerServiceTests {
             try await whileServing(server) { port in
                 let reply = try await client.request(to: .local("n2", port), payload: ByteBuffer(string: "ping"), timeout: .seconds(10))
                 #expect(String(buffer: reply) == "n1:ping")
+            }
+            await client.shutdown()
+        }
+    }
+
+    @Test("requests beyond the per-connection limit are refused at once with an error naming it; the others are answered")
+    func inFlightLimit() async throws {
+        try await withInProcessPeerCluster { cluster in
+            let gate = AsyncStream<Void>.makeStream()
+            let held = Atomic<Int>(0)
+            var configuration = PeerService.Configuration()
+            configuration.maxRequestsInFlight = 3
+            let server = try cluster.service("n2", configuration: configuration) { from, payload in
+                held.wrappingAdd(1, ordering: .relaxed)
+                for await _ in gate.stream { break }
+                return ByteBuffer(string: "\(from):\(String(buffer: payload))")
+            }
+            let client = try cluster.service("n1")
+            try await whileServing(server) { port in
+                let peer = PeerAddress.local("n2", port)
+                try await withThrowingTaskGroup(of: String.self) { group in
+                    for index in 0..<3 {
+                        group.addTask { String(buffer: try await client.request(to: peer, payload: ByteBuffer(string: "\(index)"), timeout: .seconds(20))) }
+                    }
+                    try await poll("three requests held", within: .seconds(10)) { held.load(ordering: .relaxed) == 3 }
+                    let error = await #expect(throws: PeerError.self) {
+                        _ = try await client.request(to: peer, payload: ByteBuffer(string: "one too many"), timeout: .seconds(10))
+                    }
+                    #expect(error?.message.contains("more than 3 requests in flight") == true, "\(String(describing: error))")
+                    gate.continuation.finish()
+                    var answers: [String] = []
+                    for try await answer in group { answers.append(answer) }
+                    #expect(answers.sorted() == ["n1:0", "n1:1", "n1:2"])
+                }
             }
             await client.shutdown()
         }

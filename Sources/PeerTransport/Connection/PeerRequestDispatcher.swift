@@ -12,12 +12,15 @@ final class PeerRequestDispatcher: ChannelInboundHandler {
 
     private let responder: PeerResponder
     private let maxFrameSize: Int
+    private let maxInFlight: Int
     private let logger: Logger
     private var peer: String?
+    private var inFlight = 0
 
-    init(responder: @escaping PeerResponder, maxFrameSize: Int, logger: Logger) {
+    init(responder: @escaping PeerResponder, maxFrameSize: Int, maxInFlight: Int, logger: Logger) {
         self.responder = responder
         self.maxFrameSize = maxFrameSize
+        self.maxInFlight = maxInFlight
         self.logger = logger
     }
 
@@ -31,8 +34,18 @@ final class PeerRequestDispatcher: ChannelInboundHandler {
         switch frame.kind {
         case .request:
             let correlationID = frame.correlationID
+            guard inFlight < maxInFlight else {
+                logger.warning("refusing a peer request: too many in flight on one connection",
+                               metadata: ["peer": "\(peer)", "limit": "\(maxInFlight)"])
+                let refusal = PeerFrame(kind: .error, correlationID: correlationID,
+                                        text: "more than \(maxInFlight) requests in flight on this connection")
+                context.writeAndFlush(wrapOutboundOut(refusal), promise: nil)
+                return
+            }
+            inFlight += 1
             let maxFrameSize = maxFrameSize
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let dispatcher = NIOLoopBound(self, eventLoop: context.eventLoop)
             let once = NIOLoopBoundBox(false, eventLoop: context.eventLoop)
             let eventLoop = context.eventLoop
             responder(peer, frame.payload, PeerReply { reply in
@@ -40,6 +53,7 @@ final class PeerRequestDispatcher: ChannelInboundHandler {
                 eventLoop.execute {
                     guard !once.value else { return }
                     once.value = true
+                    dispatcher.value.inFlight -= 1
                     let context = bound.value
                     guard context.channel.isActive else { return }
                     context.writeAndFlush(NIOAny(answer), promise: nil)

@@ -100,7 +100,8 @@ extension PeerService {
             established: channel.eventLoop.makePromise(of: String.self)
         ))
         try sync.addHandler(PeerRequestDispatcher(
-            responder: self.responder, maxFrameSize: self.configuration.maxFrameSize, logger: self.logger
+            responder: self.responder, maxFrameSize: self.configuration.maxFrameSize,
+            maxInFlight: self.configuration.maxRequestsInFlight, logger: self.logger
         ))
     }
 

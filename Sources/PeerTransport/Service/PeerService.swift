@@ -43,6 +43,10 @@ public final class PeerService: Sendable {
         /// Time allowed for the TLS handshake plus hello exchange, both directions;
         /// a connection that has not authenticated by then is closed.
         public var helloTimeout: Duration = .seconds(5)
+        /// Requests one inbound connection may have unanswered at once; more
+        /// are answered with an error frame at once instead of queueing, so a
+        /// peer cannot make this node hold unbounded work.
+        public var maxRequestsInFlight = 1_024
 
         public init() {}
     }
