@@ -146,6 +146,9 @@ actor Coordinator {
             } catch {
                 throw .badRequest("duration", "\(error)")
             }
+            // The step's baseline, taken before the decision: no suspension
+            // may fall between reading `rollout` and committing its successor.
+            let scrape = await scrapeAll()
             var next = rollout
             let result: Rollout.StartResult
             do { result = try next.onStart(version: bundle.id, plan: plan, now: now) } catch { throw .conflict(error.message) }
@@ -153,7 +156,6 @@ actor Coordinator {
             case .alreadyStable:
                 return ["\(bundle.id) is already stable: nothing to do"]
             case .started(let split, _):
-                let scrape = await scrapeAll()
                 try commit(next, entry: JournalEntry(atMs: now, actor: request.author, kind: .deploy, outcome: .started,
                                                      version: bundle.id, fromStable: rollout.deployment.stable,
                                                      percent: split.percent, deployment: split, reason: request.message),
