@@ -58,7 +58,11 @@ struct ForwarderTests {
         let port = address.port!
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
-            let forwarder = Forwarder(peer: client, registry: PrometheusCollectorRegistry(), node: "n1", logger: logger,
+            // A long request timeout: the owner holds the first batch on purpose,
+            // and a loaded machine may take seconds over the TLS handshake.
+            var settings = Forwarder.Settings()
+            settings.timeout = .seconds(30)
+            let forwarder = Forwarder(peer: client, settings: settings, registry: PrometheusCollectorRegistry(), node: "n1", logger: logger,
                                       addressOf: { id in id == "n2" ? PeerAddress(id: "n2", host: "127.0.0.1", port: port) : nil },
                                       epoch: { 42 })
             do {
@@ -91,10 +95,10 @@ struct ForwarderTests {
                 }
             }
             // One batch is in flight (held by the owner); the other checks wait for it.
-            try await poll("a batch held by the owner", within: .seconds(10)) { owner.held.withLock { $0.count } == 1 }
+            try await poll("a batch held by the owner", within: .seconds(30)) { owner.held.withLock { $0.count } == 1 }
             #expect(owner.batches.withLock { $0.count } == 1)
             owner.release()
-            try await poll("every caller answered", within: .seconds(10)) { answers.withLock { $0.count } == count }
+            try await poll("every caller answered", within: .seconds(30)) { answers.withLock { $0.count } == count }
             let batches = owner.batches.withLock { $0 }
             #expect(batches.count == 2, "the first check alone, then the 59 that waited: \(batches.map(\.checks.count))")
             #expect(batches.map(\.checks.count).reduce(0, +) == count)
