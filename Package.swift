@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "NodeServer", "JSONCore", "PeerTransport", "TestSupport", "PeerTestSupport",
+                "NodeServer", "JSONCore", "PeerTransport", "Placement", "TestSupport", "PeerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

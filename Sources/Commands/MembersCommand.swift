@@ -52,7 +52,7 @@ struct MembersCommand: AsyncParsableCommand {
 struct RingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ring",
-        abstract: "Show each node's share of the hash ring, or the owner of one key and the next nodes on the ring (replicas - 1 of them; hits are not copied to them yet).")
+        abstract: "Show each node's share of the hash ring, or the owner of one key and the next nodes on the ring (replicas - 1 of them: the nodes that hold copies of its admitted hits).")
 
     @Option(name: .long, help: "A key to place.")
     var key: String?

@@ -13,13 +13,14 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Node id from cluster/<env>.toml.")
     var id: String
 
-    @Option(name: .long, help: "Event log durability: full (fsync every group commit) or normal (survives process crashes, not power loss).")
-    var durability: String = "full"
+    @Option(name: .long, help: "Event log durability: full (fsync every group commit) or normal (survives process crashes, not power loss). Default: normal when the topology has replicas = 2 (the replica's copy covers a power loss), full otherwise.")
+    var durability: String?
 
     func run() async throws {
         let config = try options.load()
-        guard let durability = Durability(rawValue: durability) else {
-            throw CLIError("--durability: expected full or normal, got \"\(self.durability)\"")
+        let replicated = (config.topology?.replicas ?? 1) >= 2
+        guard let durability = durability.map(Durability.init(rawValue:)) ?? (replicated ? .normal : .full) else {
+            throw CLIError("--durability: expected full or normal, got \"\(self.durability ?? "")\"")
         }
         var nodeOptions = NodeRuntime.Options(nodeID: id)
         nodeOptions.durability = durability

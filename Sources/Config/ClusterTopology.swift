@@ -2,9 +2,10 @@
 /// (DESIGN.md §3). Paths are already absolute, resolved against the
 /// directory holding wrangler.toml, so every verb can run from anywhere.
 public struct ClusterTopology: Sendable, Hashable {
-    /// How many nodes a key's placement lists (the owner plus `replicas - 1`
-    /// next nodes on the ring, shown by `ratelimit ring --key`); 1...nodes.count.
-    /// Hits are not copied to those nodes yet: only the owner records them.
+    /// How many nodes hold each admitted hit (DESIGN §6): 1 is single-copy
+    /// mode; with 2 the deciding node acknowledges a hit only after the next
+    /// node on the ring committed its copy, and that node decides the key when
+    /// the owner cannot be reached. 1 or 2, and at most the number of nodes.
     public var replicas: Int
     /// Where the cluster CA and node certificates live.
     public var certsDir: String

@@ -65,7 +65,10 @@ extension ConfigLoader {
         }
         if let replicas = root.integer("replicas", into: &problems) {
             topology.replicas = replicas
-            if !entries.isEmpty && !(1...entries.count).contains(replicas) {
+            if !(1...2).contains(replicas) {
+                problems.append(root.error(.invalidReplicas, "replicas",
+                                           "must be 1 (single copy) or 2 (owner and one replica), got \(replicas)"))
+            } else if !entries.isEmpty && !(1...entries.count).contains(replicas) {
                 problems.append(
                     root.error(
                         .invalidReplicas, "replicas",

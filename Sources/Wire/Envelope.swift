@@ -13,7 +13,7 @@
 /// - a build still reads every version from ``minimumVersion`` up.
 public struct Envelope: Sendable {
     /// The version this build writes.
-    public static let currentVersion: UInt8 = 2
+    public static let currentVersion: UInt8 = 3
     /// The oldest version this build reads.
     public static let minimumVersion: UInt8 = 2
 

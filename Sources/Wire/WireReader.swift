@@ -109,6 +109,20 @@ public struct WireReader: Sendable {
         return text
     }
 
+    /// A length-prefixed run of raw bytes (``WireWriter/blob(_:)``).
+    public mutating func blob(_ field: @autoclosure () -> String, maxBytes: Int) throws(WireError) -> [UInt8] {
+        let length = try varint("\(field()) length")
+        guard length <= UInt64(maxBytes) else {
+            throw error(.lengthTooLarge, "\(field()) is \(length) bytes, above the limit \(maxBytes)")
+        }
+        let count = Int(length)
+        guard count <= remaining else {
+            throw error(.truncated, "\(field()) needs \(count) bytes but only \(remaining) are left")
+        }
+        defer { offset += count }
+        return Array(bytes[offset..<(offset + count)])
+    }
+
     /// The rest of the input, consumed.
     public mutating func rest() -> [UInt8] {
         defer { offset = end }

@@ -58,6 +58,12 @@ public struct WireWriter: Sendable {
         bytes.append(contentsOf: value.utf8)
     }
 
+    /// Raw bytes behind their length, read back by ``WireReader/blob(_:maxBytes:)``.
+    public mutating func blob(_ raw: [UInt8]) {
+        varint(UInt64(raw.count))
+        bytes.append(contentsOf: raw)
+    }
+
     public mutating func append(_ raw: some Sequence<UInt8>) {
         bytes.append(contentsOf: raw)
     }

@@ -13,6 +13,8 @@ struct CheckRouterTests {
         let view: Mutex<PlacementView>
         init(_ view: PlacementView) { self.view = Mutex(view) }
         var placementView: PlacementView { view.withLock { $0 } }
+        var isDeciding: Bool { true }
+        var failoverEnabled: Bool { false }
     }
 
     /// Owners played by closures: each call records where it went.

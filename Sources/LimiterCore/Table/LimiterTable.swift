@@ -7,7 +7,7 @@
 /// ``prune(now:rules:)``), so the table's size tracks the keys actually being limited.
 public struct LimiterTable: Sendable, Equatable {
     /// The states, by rule name and key.
-    public private(set) var states: [CounterKey: CounterState]
+    public internal(set) var states: [CounterKey: CounterState]
 
     public init() {
         states = [:]

@@ -16,15 +16,21 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
     let peer: PeerService
     let shell: MembershipShell
     let forwarder: Forwarder
-    private let engine: LimiterEngine
-    private let versions: RuleVersions
+    let engine: LimiterEngine
+    let versions: RuleVersions
     let deployments: NodeDeployments
-    private let view: ClusterView
+    let view: ClusterView
+    /// Copies admitted hits to replicas; nil in single-copy mode (`replicas = 1`).
+    let replicator: Replicator?
+    let importer = Importer()
+    /// Copies of each admitted hit, the decider's included (`replicas`).
+    let replicas: Int
     private let replies = ReplyCache()
-    private let logger: Logger
+    let logger: Logger
 
     var services: [any Service] {
-        [PeerServiceRunner(peer: peer), shell, DeploymentSync(node: self, peer: peer, deployments: deployments, logger: logger)]
+        [PeerServiceRunner(peer: peer), shell, DeploymentSync(node: self, peer: peer, deployments: deployments, logger: logger),
+         ReplicationService(node: self)]
     }
 
     /// A cluster node when the topology lists more than this node; nil for
@@ -59,6 +65,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         self.logger = logger
         let view = ClusterView(selfID: spec.id, topology: topology, logger: logger)
         self.view = view
+        replicas = topology.replicas
         let inbox = PeerInbox()
         peer = PeerService(localID: spec.id, environment: config.environment, host: spec.host, port: spec.peerPort, tls: tls,
                            responder: { from, payload, reply in inbox.handle(from: from, payload: payload, reply: reply) },
@@ -89,6 +96,21 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         }
         forwarder = Forwarder(peer: peer, registry: versions.metrics.registry, node: spec.id, logger: logger,
                               addressOf: { view.address(of: $0) }, epoch: { view.current.epoch })
+        let replicator = topology.replicas >= 2
+            ? Replicator(nodeID: spec.id, peer: peer, registry: versions.metrics.registry, logger: logger,
+                         addressOf: { view.address(of: $0) }, view: { view.current })
+            : nil
+        self.replicator = replicator
+        if let replicator {
+            engine.replicas.withLock { $0 = replicator }
+            // A new ring changes who should hold which copies.
+            view.onChange { placement in replicator.markForResync(placement.ring.nodes.filter { $0 != spec.id }) }
+        }
+        let importer = importer
+        engine.onFenced.withLock { $0 = { by in
+            logger.warning("a replica refused this node's copy; importing before deciding again", metadata: ["replica": "\(by)"])
+            importer.request()
+        } }
         inbox.attach(self)
     }
 
@@ -98,9 +120,20 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
 
     var serving: ClusterServing {
         let view = view.current
-        return ClusterServing(members: view.memberCount, notServingReason: view.isSettled ? nil
-            : "joining: no full membership exchange with a peer yet, so placement is not agreed")
+        let reason: String? = if !view.isSettled {
+            "joining: no full membership exchange with a peer yet, so placement is not agreed"
+        } else if importer.isImporting {
+            "importing: taking the counters of its keys from its peers before deciding them"
+        } else {
+            nil
+        }
+        return ClusterServing(members: view.memberCount, notServingReason: reason)
     }
+
+    /// Whether this node may decide keys now (no import running).
+    var isDeciding: Bool { !importer.isImporting }
+
+    var failoverEnabled: Bool { replicas >= 2 }
 
     func members() -> [MemberSummary] {
         let ring = view.current.ring
@@ -157,7 +190,11 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         case .deploymentPull(let epoch):
             let current = deployments.current
             reply((current.deployment.epoch > epoch ? PeerMessage.deploymentPush(current) : .deploymentStatus(current.deployment)).buffer)
-        case .checkResults, .problem, .deploymentStatus:
+        case .replicate(let batch):
+            handleCopy(batch, from: sender, reply: reply)
+        case .pull(let nodes):
+            handlePull(nodes: nodes, from: sender, reply: reply)
+        case .checkResults, .problem, .deploymentStatus, .replicated, .pulled:
             reply(PeerMessage.problem(status: 400, code: "unexpected-peer-message", detail: "not a request").buffer)
         case .unsupported(let type, let version):
             reply(PeerMessage.problem(status: 501, code: "unsupported-peer-message",
@@ -189,9 +226,24 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
                 items[index] = .refused(status: 422, code: "invalid-field", detail: "key: must be 1 to \(CheckRequest.maxKeyBytes) bytes")
                 continue
             }
-            switch placement.accept(namespace: rule.namespaceID, key: request.key, senderEpoch: batch.epoch) {
-            case .decide:
-                decide.append(LimiterEngine.ResolvedCheck(request: request, rule: rule, version: check.version))
+            let verdict: PlacementView.FailoverVerdict
+            if check.unreachable.isEmpty || replicas < 2 {
+                switch placement.accept(namespace: rule.namespaceID, key: request.key, senderEpoch: batch.epoch) {
+                case .decide: verdict = .decide(standingInFor: [])
+                case .notMine(let owner, let epoch): verdict = .notMine(owner: owner, epoch: epoch)
+                }
+            } else {
+                verdict = placement.acceptFailover(namespace: rule.namespaceID, key: request.key, unreachable: check.unreachable)
+            }
+            switch verdict {
+            case .decide(let standingInFor):
+                guard isDeciding else {
+                    items[index] = .refused(status: 503, code: "owner-importing",
+                                            detail: "\(nodeID) is importing the counters of its keys")
+                    continue
+                }
+                decide.append(LimiterEngine.ResolvedCheck(request: request, rule: rule, version: check.version,
+                                                          standingInFor: standingInFor))
                 decideIndices.append(index)
             case .notMine(let owner, _):
                 items[index] = .notMine(owner: owner)
@@ -222,6 +274,9 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
 final class ClusterView: Sendable {
     private let view: Mutex<PlacementView>
     private let addresses: Mutex<[String: PeerAddress]>
+    /// When each node on the ring came onto it (monotonic).
+    private let onRing = Mutex<[String: NIODeadline]>([:])
+    private let observers = Mutex<[@Sendable (PlacementView) -> Void]>([])
     private let logger: Logger
 
     init(selfID: String, topology: ClusterTopology, logger: Logger) {
@@ -235,6 +290,14 @@ final class ClusterView: Sendable {
     var current: PlacementView { view.withLock { $0 } }
 
     func address(of id: String) -> PeerAddress? { addresses.withLock { $0[id] } }
+
+    /// Since when `id` has been on this node's ring; nil when it is not.
+    func onRingSince(_ id: String) -> NIODeadline? { onRing.withLock { $0[id] } }
+
+    /// Calls `observer` with every new view, after it is in place.
+    func onChange(_ observer: @escaping @Sendable (PlacementView) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
 
     func update(_ update: MembershipShell.Update) {
         let nodes = update.members.filter { $0.metadata.role == .node }
@@ -251,6 +314,12 @@ final class ClusterView: Sendable {
             return next == view ? nil : next
         }
         if let updated {
+            onRing.withLock { since in
+                let now = NIODeadline.now()
+                since = since.filter { updated.ring.contains($0.key) }
+                for node in updated.ring.nodes where since[node] == nil { since[node] = now }
+            }
+            for observer in observers.withLock({ $0 }) { observer(updated) }
             logger.info("placement changed", metadata: [
                 "epoch": "\(updated.epoch)", "settled": "\(updated.isSettled)", "nodes": "\(updated.ring.nodes.joined(separator: ","))",
             ])

@@ -23,7 +23,8 @@ final class Forwarder: CheckForwarding {
         /// checks per second and 10 % less CPU per check (BENCHMARKS.md).
         var maxInFlight = 1
         var maxBatch = 1000
-        var timeout: Duration = .seconds(2)
+        /// A frozen owner holds its checks this long before they fail over.
+        var timeout: Duration = .seconds(1)
     }
 
     typealias Completion = @Sendable (Result<ForwardedResults, APIProblem>) -> Void
@@ -91,7 +92,10 @@ final class Forwarder: CheckForwarding {
     }
 
     private func send(_ items: [Item], to owner: String) {
-        let checks = items.flatMap(\.checks).map { ForwardedBatch.Check(request: $0.request, version: $0.version) }
+        // A check's `standingInFor` travels as the failover's unreachable list (CheckRouter.failover).
+        let checks = items.flatMap(\.checks).map {
+            ForwardedBatch.Check(request: $0.request, version: $0.version, unreachable: $0.standingInFor)
+        }
         let batch = ForwardedBatch(requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue, epoch: epoch(),
                                    checks: checks)
         roundTrip(batch, to: owner, attempt: 1) { [self] result in
@@ -118,7 +122,8 @@ final class Forwarder: CheckForwarding {
     /// between the HTTP handler and the peer connection.
     private func roundTrip(_ batch: ForwardedBatch, to owner: String, attempt: Int, completion: @escaping Completion) {
         guard let address = addressOf(owner) else {
-            completion(.failure(.unavailable("owner \(owner) of the key is not a known member")))
+            completion(.failure(APIProblem(status: 503, code: "owner-unreachable", title: "Owner unreachable",
+                                           detail: "owner \(owner) of the key is not a known member")))
             return
         }
         if attempt == 1 {
@@ -138,7 +143,8 @@ final class Forwarder: CheckForwarding {
                 }
                 let message = peerError?.message ?? "\(error)"
                 logger.warning("forwarding to the owner failed", metadata: ["owner": "\(owner)", "error": "\(message)"])
-                completion(.failure(.unavailable("owner \(owner) of the key is unreachable: \(message)")))
+                completion(.failure(APIProblem(status: 503, code: "owner-unreachable", title: "Owner unreachable",
+                                               detail: "owner \(owner) of the key is unreachable: \(message)")))
             case .success(let reply):
                 switch try? PeerMessage(decoding: reply) {
                 case .checkResults(let results) where results.items.count == batch.checks.count && results.requestID == batch.requestID:

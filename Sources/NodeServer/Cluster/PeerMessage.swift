@@ -28,6 +28,18 @@ enum PeerMessage: Sendable, Equatable {
     /// "Send me your deployment if its epoch is above mine": the
     /// anti-entropy that brings late and restarted nodes up to date.
     case deploymentPull(epoch: UInt64)
+    /// Counters an owner (or a stand-in) decided, for a replica to commit
+    /// before the hits are acknowledged (DESIGN §6). Answered with
+    /// ``replicated(requestID:)`` or a `replica-refused` problem.
+    case replicate(ReplicationBatch)
+    /// The replica committed the batch with this id.
+    case replicated(requestID: UInt64)
+    /// "Send me the counters I hold a place for under this ring": the
+    /// import of a node that starts, rejoins or was fenced. Answered with
+    /// ``pulled(states:)`` or a `not-yet` problem.
+    case pull(nodes: [String])
+    /// The counters a ``pull(nodes:)`` asked for, in the snapshot format.
+    case pulled(states: [UInt8])
     /// A message of a type this build does not know (a newer peer's).
     case unsupported(type: UInt64, version: UInt8)
 
@@ -39,6 +51,10 @@ enum PeerMessage: Sendable, Equatable {
         case deploymentPush = 5
         case deploymentStatus = 6
         case deploymentPull = 7
+        case replicate = 8
+        case replicated = 9
+        case pull = 10
+        case pulled = 11
     }
 
     struct DecodingError: Error, CustomStringConvertible {
@@ -49,6 +65,9 @@ enum PeerMessage: Sendable, Equatable {
     static let maxChecks = CheckRequest.maxBatch
     static let maxVersionBytes = 64
     static let maxNameBytes = 255
+    /// The largest counter transfer in one message, below the peer frame cap.
+    static let maxStateBytes = 3 * 1024 * 1024
+    static let maxNodes = 1024
 
     /// The message as an envelope of this build's protocol version.
     func encode(version: UInt8 = Envelope.currentVersion) -> [UInt8] {
@@ -75,6 +94,18 @@ enum PeerMessage: Sendable, Equatable {
             return Envelope.seal(type: Kind.deploymentStatus.rawValue, version: version) { deployment.encode(into: &$0) }
         case .deploymentPull(let epoch):
             return Envelope.seal(type: Kind.deploymentPull.rawValue, version: version) { $0.varint(epoch) }
+        case .replicate(let batch):
+            return Envelope.seal(type: Kind.replicate.rawValue, capacity: 32 + batch.events.count * 40 + batch.states.reduce(0) { $0 + $1.count },
+                                 version: version) { batch.encode(into: &$0) }
+        case .replicated(let requestID):
+            return Envelope.seal(type: Kind.replicated.rawValue, version: version) { $0.varint(requestID) }
+        case .pull(let nodes):
+            return Envelope.seal(type: Kind.pull.rawValue, version: version) { writer in
+                writer.count(nodes.count, field: "pull.nodes")
+                for node in nodes { writer.string(node) }
+            }
+        case .pulled(let states):
+            return Envelope.seal(type: Kind.pulled.rawValue, capacity: 16 + states.count, version: version) { $0.blob(states) }
         case .unsupported(let type, _):
             preconditionFailure("PeerMessage: an unsupported message (type \(type)) is only ever decoded, never sent")
         }
@@ -101,7 +132,7 @@ enum PeerMessage: Sendable, Equatable {
                     throw DecodingError(description: error.message)
                 }
             case .checkBatch:
-                self = .checkBatch(try ForwardedBatch(reading: &envelope.body))
+                self = .checkBatch(try ForwardedBatch(reading: &envelope.body, protocolVersion: envelope.version))
             case .checkResults:
                 self = .checkResults(try ForwardedResults(reading: &envelope.body))
             case .problem:
@@ -115,6 +146,19 @@ enum PeerMessage: Sendable, Equatable {
                 self = .deploymentStatus(try Deployment(reading: &envelope.body))
             case .deploymentPull:
                 self = .deploymentPull(epoch: try envelope.body.varint("pull.epoch"))
+            case .replicate:
+                self = .replicate(try ReplicationBatch(reading: &envelope.body))
+            case .replicated:
+                self = .replicated(requestID: try envelope.body.varint("replicated.request_id"))
+            case .pull:
+                let count = try envelope.body.count("pull.nodes", limit: Self.maxNodes, minimumItemSize: 1)
+                var nodes: [String] = []
+                for index in 0..<count {
+                    nodes.append(try envelope.body.string("pull.nodes[\(index)]", maxBytes: Self.maxNameBytes))
+                }
+                self = .pull(nodes: nodes)
+            case .pulled:
+                self = .pulled(states: try envelope.body.blob("pulled.states", maxBytes: Self.maxStateBytes))
             }
             try envelope.finish("\(kind) message")
         } catch let error as WireError {
@@ -138,6 +182,10 @@ struct ForwardedBatch: Sendable, Equatable {
         var request: CheckRequest
         /// The rule-set version the entry node chose for the key (DESIGN §7).
         var version: String
+        /// Nodes ahead of the receiver in the key's placement that the entry
+        /// node could not reach: the receiver decides in their stead when it
+        /// is next (failover, DESIGN §6). Empty for a check sent to its owner.
+        var unreachable: [String] = []
     }
 
     var requestID: UInt64
@@ -154,6 +202,15 @@ struct ForwardedBatch: Sendable, Equatable {
             writer.count(check.request.hits, field: "check.hits")
             writer.string(check.version)
         }
+        // Protocol version 3 appends the failover lists: (index, nodes) for
+        // each check that has one.
+        let failovers = checks.enumerated().filter { !$0.element.unreachable.isEmpty }
+        writer.count(failovers.count, field: "failovers.count")
+        for (index, check) in failovers {
+            writer.count(index, field: "failover.index")
+            writer.count(check.unreachable.count, field: "failover.nodes")
+            for node in check.unreachable { writer.string(node) }
+        }
     }
 
     init(requestID: UInt64, epoch: UInt64, checks: [Check]) {
@@ -162,7 +219,7 @@ struct ForwardedBatch: Sendable, Equatable {
         self.checks = checks
     }
 
-    init(reading reader: inout WireReader) throws(WireError) {
+    init(reading reader: inout WireReader, protocolVersion: UInt8) throws(WireError) {
         requestID = try reader.varint("batch.request_id")
         epoch = try reader.varint("batch.epoch")
         // A check is at least four bytes: three empty-ish fields and hits.
@@ -175,6 +232,15 @@ struct ForwardedBatch: Sendable, Equatable {
             let hits = try reader.bounded("checks[\(index)].hits", limit: CheckRequest.maxHits)
             let version = try reader.string("checks[\(index)].version", maxBytes: PeerMessage.maxVersionBytes)
             checks.append(Check(request: CheckRequest(key: key, rule: rule, hits: Int(hits)), version: version))
+        }
+        guard protocolVersion >= 3 else { return }
+        let failovers = try reader.count("batch.failovers", limit: count, minimumItemSize: 2)
+        for index in 0..<failovers {
+            let check = try reader.count("failovers[\(index)].index", limit: count - 1)
+            let nodes = try reader.count("failovers[\(index)].nodes", limit: 16, minimumItemSize: 1)
+            for node in 0..<nodes {
+                checks[check].unreachable.append(try reader.string("failovers[\(index)].nodes[\(node)]", maxBytes: PeerMessage.maxNameBytes))
+            }
         }
     }
 }

@@ -6,6 +6,11 @@ import Synchronization
 protocol OwnerLookup: Sendable {
     /// This node's current view.
     var placementView: PlacementView { get }
+    /// False while this node imports counters: it decides no key then.
+    var isDeciding: Bool { get }
+    /// Whether a replica holds a copy of every admitted hit (`replicas >= 2`),
+    /// so a check may fail over to it.
+    var failoverEnabled: Bool { get }
 }
 
 /// Sends checks to the node that owns their keys and returns its answers,
@@ -47,6 +52,18 @@ public final class CheckRouter: Sendable {
     ) -> LimiterEngine.SingleOutcome {
         switch route(check) {
         case .local:
+            if let placement, placement.failoverEnabled {
+                guard placement.isDeciding else {
+                    failover(check, unreachable: [placement.placementView.selfID], completion: completion)
+                    return .committing
+                }
+                return engine.check(check.request, rule: check.rule, version: check.version) { [self] result in
+                    if case .failure(let problem) = result, Self.failoverCodes.contains(problem.code) {
+                        return failover(check, unreachable: [placement.placementView.selfID], completion: completion)
+                    }
+                    completion(result)
+                }
+            }
             return engine.check(check.request, rule: check.rule, version: check.version, onCommit: completion)
         case .unavailable(let reason):
             return .done(.failure(.unavailable(reason)))
@@ -71,6 +88,15 @@ public final class CheckRouter: Sendable {
             case .forward(let owner, _): groups[owner, default: []].append(index)
             case .unavailable(let reason): return .done(.failure(.unavailable(reason)))
             }
+        }
+        if let placement, placement.failoverEnabled {
+            // With replicas, every check may fail over on its own: decide them one by one.
+            let gather = Gather(count: checks.count, parts: checks.count, completion: completion)
+            for (index, check) in checks.enumerated() {
+                let deliver: @Sendable (Result<CheckResult, APIProblem>) -> Void = { gather.deliver($0.map { [$0] }, at: [index]) }
+                if case .done(let result) = self.check(check, completion: deliver) { deliver(result) }
+            }
+            return .committing
         }
         if groups.isEmpty { return engine.check(checks, onCommit: completion) }
         let local = localIndices
@@ -111,6 +137,8 @@ public final class CheckRouter: Sendable {
         let sent = attempt
         forwarder!.forward([check], to: target) { [self] answer in
             switch answer {
+            case .failure(let problem) where Self.failoverCodes.contains(problem.code) && placement?.failoverEnabled == true:
+                failover(check, unreachable: [target], completion: completion)
             case .failure(let problem): completion(.failure(problem))
             case .success(let results): settle(results.items[0], epoch: results.epoch, of: check, attempt: sent, completion: completion)
             }
@@ -124,6 +152,8 @@ public final class CheckRouter: Sendable {
         switch item {
         case .decided(let result):
             completion(.success(result))
+        case .refused(_, let code, _) where Self.failoverCodes.contains(code) && placement?.failoverEnabled == true:
+            failover(check, unreachable: [responder], completion: completion)
         case .refused(let status, let code, let detail):
             completion(.failure(APIProblem(status: status, code: code, title: "Owner could not decide", detail: "\(responder): \(detail)")))
         case .notMine(let hint):
@@ -139,6 +169,70 @@ public final class CheckRouter: Sendable {
                 forward(check, attempt: &attempt, completion: completion)
             case .fail(let reason):
                 completion(.failure(.unavailable(reason + "; retry shortly")))
+            }
+        }
+    }
+}
+
+extension CheckRouter {
+    /// Answers that mean the node asked cannot decide now but the next one in
+    /// the key's placement can: it is unreachable, importing, or fenced.
+    static let failoverCodes: Set<String> = ["owner-unreachable", "owner-importing", "owner-fenced", "shutting-down"]
+
+    /// The most nodes one check may skip before no copy is deemed reachable.
+    static let maxFailovers = 3
+
+    /// Decides `check` at the first node of its placement that is not
+    /// `unreachable`: here when that is this node, standing in for the nodes
+    /// ahead of it, else forwarded with the list so the receiver does the same.
+    func failover(_ check: LimiterEngine.ResolvedCheck, unreachable: [String],
+                  completion: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void) {
+        guard let placement else { return completion(.failure(.unavailable("no placement"))) }
+        let view = placement.placementView
+        guard unreachable.count <= Self.maxFailovers,
+              let target = view.failoverTarget(namespace: check.rule.namespaceID, key: check.request.key, unreachable: unreachable)
+        else {
+            return completion(.failure(APIProblem(
+                status: 503, code: "no-copy-reachable", title: "No copy of the key is reachable",
+                detail: "no node holding \(check.request.key) could decide it: \(unreachable.joined(separator: ", ")) unreachable from \(view.selfID)")))
+        }
+        if target.node == view.selfID {
+            guard placement.isDeciding else {
+                return failover(check, unreachable: unreachable + [view.selfID], completion: completion)
+            }
+            var standIn = check
+            standIn.standingInFor = target.standingInFor
+            let outcome = engine.check([standIn]) { [self] result in
+                if case .failure(let problem) = result, Self.failoverCodes.contains(problem.code) {
+                    return failover(check, unreachable: unreachable + [view.selfID], completion: completion)
+                }
+                completion(result.map { $0[0] })
+            }
+            if case .done(let result) = outcome { completion(result.map { $0[0] }) }
+            return
+        }
+        var forwarded = check
+        // A forwarded check's `standingInFor` carries the nodes found unreachable.
+        forwarded.standingInFor = unreachable
+        forwarder!.forward([forwarded], to: target.node) { [self] answer in
+            switch answer {
+            case .failure(let problem) where Self.failoverCodes.contains(problem.code):
+                failover(check, unreachable: unreachable + [target.node], completion: completion)
+            case .failure(let problem):
+                completion(.failure(problem))
+            case .success(let results):
+                switch results.items[0] {
+                case .decided(let result):
+                    completion(.success(result))
+                case .refused(_, let code, _) where Self.failoverCodes.contains(code):
+                    failover(check, unreachable: unreachable + [target.node], completion: completion)
+                case .refused(let status, let code, let detail):
+                    completion(.failure(APIProblem(status: status, code: code, title: "Owner could not decide",
+                                                   detail: "\(target.node): \(detail)")))
+                case .notMine(let owner):
+                    completion(.failure(.unavailable(
+                        "\(target.node) (epoch \(PlacementView.format(epoch: results.epoch))) says \(owner ?? "nobody") decides \(check.request.key) after \(unreachable.joined(separator: ", ")); views disagree, retry shortly")))
+                }
             }
         }
     }

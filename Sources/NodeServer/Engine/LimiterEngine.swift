@@ -16,13 +16,21 @@ public final class LimiterEngine: Sendable {
         var table: LimiterTable
         /// Set when a commit failed: the table then counts hits the log lacks.
         var storeFailure: String?
+        /// Owners this node decided keys for in their stead (failover): their
+        /// replication is refused until they import this node's counters.
+        var fenced: Set<String> = []
     }
 
     public let nodeID: String
     let clock: any WallClock
     let log: EventLog
     let committer: GroupCommitter
-    private let state: Mutex<State>
+    let state: Mutex<State>
+    /// Where copies of admitted hits go; nil when hits are single-copy.
+    let replicas = Mutex<(any ReplicaSink)?>(nil)
+    /// Called (off the lock) when a replica refused this node's copy because
+    /// another node decided its keys meanwhile: the node must import.
+    let onFenced = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     /// Opens the engine over an event log, rebuilding the table from the
     /// latest snapshot plus the log tail; `rules` are those replayed events
@@ -70,11 +78,16 @@ public final class LimiterEngine: Sendable {
         public var request: CheckRequest
         public var rule: Rule
         public var version: String
+        /// The unreachable nodes ahead of this one in the key's placement,
+        /// when this node decides in their stead (failover); empty when it
+        /// decides as the owner.
+        public var standingInFor: [String]
 
-        public init(request: CheckRequest, rule: Rule, version: String) {
+        public init(request: CheckRequest, rule: Rule, version: String, standingInFor: [String] = []) {
             self.request = request
             self.rule = rule
             self.version = version
+            self.standingInFor = standingInFor
         }
     }
 
@@ -86,32 +99,50 @@ public final class LimiterEngine: Sendable {
         onCommit: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void
     ) -> Outcome {
         let now = clock.nowMs()
+        let sink = replicas.withLock { $0 }
         var results: [CheckResult] = []
         results.reserveCapacity(checks.count)
         var events: [NewEvent] = []
+        var admitted: [Int] = []
         let failure: String? = state.withLock { state in
             if let failure = state.storeFailure { return failure }
-            for check in checks {
+            for (index, check) in checks.enumerated() {
                 let rule = check.rule
                 let decision = state.table.check(rule: rule, key: check.request.key, hits: check.request.hits, now: now)
                 if decision.allowed && check.request.hits > 0 {
                     events.append(NewEvent(namespace: rule.namespaceID, key: check.request.key, rule: rule.name,
                                            atMs: now, hits: check.request.hits))
+                    admitted.append(index)
+                    if !check.standingInFor.isEmpty { state.fenced.formUnion(check.standingInFor) }
                 }
                 results.append(CheckResult(decision: decision, rule: rule.name, version: check.version, node: nodeID))
             }
-            if !events.isEmpty {
-                let decided = results
-                committer.submit(events) { [self] result in
-                    switch result {
-                    case .success:
-                        onCommit(.success(decided))
-                    case .failure(let error):
-                        markFailed("event log commit failed: \(error.message)")
-                        onCommit(.failure(.unavailable("event log commit failed; hit not recorded")))
-                    }
+            guard !events.isEmpty else { return nil }
+            let decided = results
+            let copies = sink.map { replicate(admitted.map { checks[$0] }, events: events, table: state.table, sink: $0) } ?? []
+            let join = ReplicationJoin(parts: 1 + copies.count) { [self] outcome in
+                switch outcome {
+                case .committed:
+                    onCommit(.success(decided))
+                case .storeFailed(let message):
+                    markFailed("event log commit failed: \(message)")
+                    onCommit(.failure(.unavailable("event log commit failed; hit not recorded")))
+                case .refused(let by, let reason):
+                    onFenced.withLock { $0 }?(by)
+                    onCommit(.failure(APIProblem(status: 503, code: "owner-fenced", title: "Owner is fenced",
+                                                 detail: "\(by) refused \(nodeID)'s copy: \(reason)")))
+                case .noReplica(let reason):
+                    onCommit(.failure(APIProblem(status: 503, code: "replica-unavailable", title: "No replica reachable",
+                                                 detail: "\(nodeID) could not copy the hits to a replica: \(reason)")))
                 }
             }
+            committer.submit(events) { result in
+                switch result {
+                case .success: join.deliver(.committed)
+                case .failure(let error): join.deliver(.storeFailed(error.message))
+                }
+            }
+            for copy in copies { copy.send(join) }
             return nil
         }
         if let failure { return .done(.failure(.unavailable(failure))) }
@@ -130,6 +161,16 @@ public final class LimiterEngine: Sendable {
         _ request: CheckRequest, rule: Rule, version: String,
         onCommit: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void
     ) -> SingleOutcome {
+        if replicas.withLock({ $0 != nil }) {
+            // Replicated hits take the batch path, which copies them.
+            let outcome = check([ResolvedCheck(request: request, rule: rule, version: version)]) { result in
+                onCommit(result.map { $0[0] })
+            }
+            switch outcome {
+            case .committing: return .committing
+            case .done(let result): return .done(result.map { $0[0] })
+            }
+        }
         let now = clock.nowMs()
         return state.withLock { state in
             if let failure = state.storeFailure { return .done(.failure(.unavailable(failure))) }
@@ -150,7 +191,7 @@ public final class LimiterEngine: Sendable {
         }
     }
 
-    private func markFailed(_ reason: String) {
+    func markFailed(_ reason: String) {
         state.withLock { if $0.storeFailure == nil { $0.storeFailure = reason } }
     }
 

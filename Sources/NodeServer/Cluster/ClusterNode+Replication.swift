@@ -1,0 +1,221 @@
+import LimiterCore
+import Logging
+import NIOCore
+import PeerTransport
+import Placement
+import ServiceLifecycle
+import Synchronization
+
+/// The replica side of a node (DESIGN §6): it commits copies of other nodes'
+/// admitted hits, answers imports, and imports itself before it decides keys
+/// after a start, a rejoin or a fence.
+extension ClusterNode {
+    /// A copy from `sender`; answered after this node committed it.
+    func handleCopy(_ batch: ReplicationBatch, from sender: String, reply: PeerReply) {
+        var states = LimiterTable()
+        do {
+            for part in batch.states where !part.isEmpty {
+                states.overwrite(with: try LimiterTable(snapshot: part))
+            }
+        } catch {
+            return reply(PeerMessage.problem(status: 400, code: "malformed-peer-message", detail: "copy states: \(error)").buffer)
+        }
+        let view = view.current
+        let versions = versions
+        engine.applyCopy(
+            from: sender, events: batch.events, states: states,
+            ownsHere: { namespace, key in view.isSettled && view.ring.owner(namespace: namespace, key: key) == view.selfID },
+            namespaceOf: { versions.current.rules[$0]?.namespaceID }
+        ) { result in
+            switch result {
+            case .success: reply(PeerMessage.replicated(requestID: batch.requestID).buffer)
+            case .failure(let problem): reply(PeerMessage.problem(status: problem.status, code: problem.code, detail: problem.detail).buffer)
+            }
+        }
+    }
+
+    /// An import request: the counters `requester` holds a place for under
+    /// its ring. Answered only once this node's own ring has had `requester`
+    /// on it for `handoffGrace`, so this node no longer decides its keys as
+    /// their owner by the time it hands their state over.
+    func handlePull(nodes: [String], from requester: String, reply: PeerReply) {
+        guard let since = view.onRingSince(requester), NIODeadline.now() - since >= TimeAmount(Self.handoffGrace) else {
+            return reply(PeerMessage.problem(status: 503, code: "not-yet",
+                                             detail: "\(nodeID) does not see \(requester) on its ring yet").buffer)
+        }
+        let versions = versions
+        let ring = HashRing(nodes: nodes)
+        let exported = engine.export(for: requester, ring: ring, places: max(2, replicas),
+                                     namespaceOf: { versions.current.rules[$0]?.namespaceID })
+        reply(PeerMessage.pulled(states: exported.encodeSnapshot()).buffer)
+    }
+
+    /// How long a node must have been on this node's ring before this node
+    /// hands it the state of its keys: longer than any check takes between
+    /// routing and deciding.
+    static let handoffGrace: Duration = .milliseconds(100)
+}
+
+/// Imports a node's counters from its peers before it decides (DESIGN §6):
+/// at start, after a fence, and when it rejoins. While importing, the node
+/// decides nothing as owner or stand-in; checks for its keys fail over to
+/// the next node, which holds their copies.
+final class Importer: Sendable {
+    private struct State {
+        var importing = true
+        var requested = true
+        var running = false
+        var imports = 0
+    }
+
+    private let state = Mutex(State())
+    private let wakeup: AsyncStream<Void>.Continuation
+    private let stream: AsyncStream<Void>
+
+    init() {
+        (stream, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// True from start until the first import completes, and again from a
+    /// fence until the next one does.
+    var isImporting: Bool { state.withLock { $0.importing } }
+
+    /// Completed imports (tests, diagnostics).
+    var completedImports: Int { state.withLock { $0.imports } }
+
+    /// Asks for an import; the node stops deciding until it is done.
+    func request() {
+        state.withLock { state in
+            state.importing = true
+            state.requested = true
+        }
+        wakeup.yield()
+    }
+
+    /// Runs imports as they are requested until cancelled. `perform` pulls
+    /// and applies; it returns false when the ring changed under it, so the
+    /// import runs again.
+    func run(perform: @escaping @Sendable () async -> Bool) async {
+        wakeup.yield()
+        for await _ in stream {
+            while state.withLock({ state in
+                defer { state.requested = false }
+                return state.requested
+            }) {
+                let complete = await perform()
+                if Task.isCancelled { return }
+                state.withLock { state in
+                    if !complete { state.requested = true }
+                    if !state.requested {
+                        state.importing = false
+                        state.imports += 1
+                    }
+                }
+            }
+        }
+    }
+
+    func finish() { wakeup.finish() }
+}
+
+/// Runs the node's imports and resyncs for the service group.
+struct ReplicationService: Service {
+    let node: ClusterNode
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await node.importer.run { await node.importOnce() } }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    node.resyncReplicas()
+                }
+            }
+            try? await gracefulShutdown()
+            node.importer.finish()
+            group.cancelAll()
+        }
+    }
+}
+
+extension ClusterNode {
+    /// One import: waits until placement is settled, pulls from every other
+    /// node on the ring, keeps for each counter the state of the node that
+    /// comes first after this one in the counter's placement (it decided the
+    /// key while this node could not), and applies them. False when the ring
+    /// changed meanwhile.
+    func importOnce() async -> Bool {
+        var placement = view.current
+        while !placement.isSettled {
+            if Task.isCancelled { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+            placement = view.current
+        }
+        let ring = placement.ring
+        let peers = ring.nodes.filter { $0 != nodeID }
+        logger.info("importing counters before deciding", metadata: ["peers": "\(peers.joined(separator: ","))"])
+        let pulled = await withTaskGroup(of: (String, LimiterTable?).self) { group in
+            for peerID in peers {
+                group.addTask { (peerID, await self.pull(from: peerID, ring: ring)) }
+            }
+            var tables: [String: LimiterTable] = [:]
+            for await (peerID, table) in group {
+                if let table { tables[peerID] = table }
+            }
+            return tables
+        }
+        let versions = versions
+        var merged = LimiterTable()
+        var chosen: [CounterKey: Int] = [:]
+        for (peerID, table) in pulled {
+            for (counter, _) in table.states {
+                guard let namespace = versions.current.rules[counter.rule]?.namespaceID else { continue }
+                let order = ring.replicas(namespace: namespace, key: counter.key, count: ring.nodes.count).filter { $0 != nodeID }
+                let rank = order.firstIndex(of: peerID) ?? Int.max
+                if let best = chosen[counter], best <= rank { continue }
+                chosen[counter] = rank
+                merged.overwrite(with: table.subset([counter]))
+            }
+        }
+        engine.importStates(merged)
+        let unchanged = view.current.ring == ring
+        logger.info("import done", metadata: ["counters": "\(merged.count)", "from": "\(pulled.keys.sorted().joined(separator: ","))",
+                                              "ring_changed": "\(!unchanged)"])
+        return unchanged
+    }
+
+    /// Pulls from one peer until it answers, or returns nil once it is off
+    /// this node's ring (it has nothing this node needs from it then).
+    private func pull(from peerID: String, ring: HashRing) async -> LimiterTable? {
+        while !Task.isCancelled {
+            guard view.current.ring.contains(peerID) else { return nil }
+            if let address = view.address(of: peerID) {
+                do {
+                    let reply = try await peer.request(to: address, payload: PeerMessage.pull(nodes: ring.nodes).buffer,
+                                                       timeout: .seconds(1))
+                    if case .pulled(let states) = try PeerMessage(decoding: reply) {
+                        return try LimiterTable(snapshot: states)
+                    }
+                } catch {
+                    logger.debug("pull failed; retrying", metadata: ["peer": "\(peerID)", "error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    /// Sends every replica that missed copies (or whose place changed with
+    /// membership) the current state of the counters it should hold.
+    func resyncReplicas() {
+        guard let replicator else { return }
+        let placement = view.current
+        guard placement.isSettled, !importer.isImporting else { return }
+        let versions = versions
+        for target in replicator.takeResyncTargets() where placement.ring.contains(target) {
+            engine.resync(to: target, ring: placement.ring, namespaceOf: { versions.current.rules[$0]?.namespaceID }) { [replicator] outcome in
+                if outcome != .committed { replicator.markForResync([target]) }
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import EventStore
+import LimiterCore
+import Placement
+import Synchronization
+
+/// Where the engine sends the copy of each admitted hit (DESIGN §6,
+/// `replicas = 2`): the cluster's replicator. A node without one keeps a
+/// single copy.
+protocol ReplicaSink: Sendable {
+    /// The nodes that may hold the copy of `key` decided here, in placement
+    /// order after this node, leaving out `skipping` (owners this node stands
+    /// in for). Empty when no other node is on the ring.
+    func candidates(namespace: String, key: String, skipping: [String]) -> [String]
+
+    /// Sends a copy to the first candidate that answers; a candidate that is
+    /// unreachable gives way to the next. Completes once.
+    func send(_ copy: ReplicaCopy, to candidates: [String], completion: @escaping @Sendable (CopyOutcome) -> Void)
+}
+
+/// One copy for one replica: admitted events and the counters' states after
+/// the decision.
+struct ReplicaCopy: Sendable {
+    var events: [ReplicationBatch.Event]
+    var states: [UInt8]
+}
+
+/// How a copy ended.
+enum CopyOutcome: Sendable, Equatable {
+    /// A replica committed it.
+    case committed
+    /// A replica refused it: another node decided these keys meanwhile.
+    case refused(by: String, reason: String)
+    /// No candidate could be reached.
+    case noReplica(reason: String)
+}
+
+/// Waits for the local commit and every copy, then completes once with the
+/// first failure or with success.
+final class ReplicationJoin: Sendable {
+    enum Outcome: Sendable {
+        case committed
+        case storeFailed(String)
+        case refused(by: String, reason: String)
+        case noReplica(String)
+    }
+
+    private struct State {
+        var remaining: Int
+        var failure: Outcome?
+    }
+
+    private let state: Mutex<State>
+    private let completion: @Sendable (Outcome) -> Void
+
+    init(parts: Int, completion: @escaping @Sendable (Outcome) -> Void) {
+        state = Mutex(State(remaining: parts))
+        self.completion = completion
+    }
+
+    func deliver(_ outcome: Outcome) {
+        let finished: Outcome? = state.withLock { state in
+            if case .committed = outcome {} else if state.failure == nil { state.failure = outcome }
+            state.remaining -= 1
+            return state.remaining == 0 ? (state.failure ?? .committed) : nil
+        }
+        if let finished { completion(finished) }
+    }
+}
+
+extension LimiterEngine {
+    /// A copy ready to go, built under the engine's lock so copies leave in
+    /// decision order.
+    struct PendingCopy: Sendable {
+        let copy: ReplicaCopy
+        let candidates: [String]
+        let sink: any ReplicaSink
+
+        func send(_ join: ReplicationJoin) {
+            if candidates.isEmpty { return join.deliver(.committed) }
+            sink.send(copy, to: candidates) { outcome in
+                switch outcome {
+                case .committed: join.deliver(.committed)
+                case .refused(let by, let reason): join.deliver(.refused(by: by, reason: reason))
+                case .noReplica(let reason): join.deliver(.noReplica(reason))
+                }
+            }
+        }
+    }
+
+    /// The copies of admitted `checks` (with their `events`), one per set of
+    /// candidate replicas; a key with no other node on the ring needs none.
+    func replicate(_ checks: [ResolvedCheck], events: [NewEvent], table: LimiterTable, sink: any ReplicaSink) -> [PendingCopy] {
+        var groups: [[String]: [Int]] = [:]
+        for (index, check) in checks.enumerated() {
+            let candidates = sink.candidates(namespace: check.rule.namespaceID, key: check.request.key, skipping: check.standingInFor)
+            guard !candidates.isEmpty else { continue }
+            groups[candidates, default: []].append(index)
+        }
+        return groups.map { candidates, indices in
+            let counters = indices.map { CounterKey(rule: checks[$0].rule.name, key: checks[$0].request.key) }
+            let copied = indices.map { index in
+                let event = events[index]
+                return ReplicationBatch.Event(namespace: event.namespace, rule: event.rule, key: event.key,
+                                              atMs: event.atMs, hits: event.hits)
+            }
+            return PendingCopy(copy: ReplicaCopy(events: copied, states: table.subset(counters).encodeSnapshot()),
+                               candidates: candidates, sink: sink)
+        }
+    }
+
+    /// Why a replica refuses a copy, or nil to accept it.
+    enum ReplicaVerdict: Sendable, Equatable {
+        case accept
+        case refuse(String)
+    }
+
+    /// A copy from `sender`: its states replace this node's and its events
+    /// are appended to this log; `completion` runs after the commit. Refused
+    /// when this node stood in for `sender` since `sender` last imported, or
+    /// when `ownsHere` says this node owns one of the keys under its own view
+    /// (the sender decided them on a stale view).
+    func applyCopy(from sender: String, events: [ReplicationBatch.Event], states: LimiterTable,
+                   ownsHere: (_ namespace: String, _ key: String) -> Bool,
+                   namespaceOf: (String) -> String?,
+                   completion: @escaping @Sendable (Result<Void, APIProblem>) -> Void) {
+        let verdict: ReplicaVerdict = state.withLock { state in
+            if let failure = state.storeFailure { return .refuse("\(nodeID) cannot record: \(failure)") }
+            if state.fenced.contains(sender) {
+                return .refuse("\(nodeID) decided keys of \(sender) in its stead; \(sender) must import first")
+            }
+            for event in events where ownsHere(event.namespace, event.key) {
+                return .refuse("\(nodeID) owns \(event.key) under its view")
+            }
+            for counter in states.states.keys {
+                if let namespace = namespaceOf(counter.rule), ownsHere(namespace, counter.key) {
+                    return .refuse("\(nodeID) owns \(counter.key) under its view")
+                }
+            }
+            state.table.overwrite(with: states)
+            guard !events.isEmpty else { return .accept }
+            committer.submit(events.map(\.newEvent)) { [self] result in
+                switch result {
+                case .success: completion(.success(()))
+                case .failure(let error):
+                    markFailed("event log commit failed: \(error.message)")
+                    completion(.failure(.unavailable("\(nodeID) could not commit the copy: \(error.message)")))
+                }
+            }
+            return .accept
+        }
+        switch verdict {
+        case .refuse(let reason):
+            completion(.failure(APIProblem(status: 409, code: "replica-refused", title: "Copy refused", detail: reason)))
+        case .accept where events.isEmpty:
+            completion(.success(()))
+        case .accept:
+            break
+        }
+    }
+
+    /// The counters `requester` holds a place for (owner or one of the
+    /// `places` first nodes) under `ring`, for its import; the fence on
+    /// `requester` is lifted in the same step, so whatever this node decides
+    /// for it afterwards fences it again.
+    func export(for requester: String, ring: HashRing, places: Int, namespaceOf: (String) -> String?) -> LimiterTable {
+        state.withLock { state in
+            state.fenced.remove(requester)
+            return state.table.filter { counter in
+                guard let namespace = namespaceOf(counter.rule) else { return false }
+                return ring.replicas(namespace: namespace, key: counter.key, count: places).contains(requester)
+            }
+        }
+    }
+
+    /// Replaces counters with imported ones.
+    func importStates(_ imported: LimiterTable) {
+        state.withLock { $0.table.overwrite(with: imported) }
+    }
+
+    /// The counters this node owns under `ring` whose copy belongs on
+    /// `target` (the next node after this one), queued to it in order with
+    /// the copies of decisions: a resync after membership changed.
+    func resync(to target: String, ring: HashRing, namespaceOf: (String) -> String?,
+                completion: @escaping @Sendable (CopyOutcome) -> Void) {
+        guard let sink = replicas.withLock({ $0 }) else { return completion(.committed) }
+        state.withLock { state in
+            let owned = state.table.filter { counter in
+                guard let namespace = namespaceOf(counter.rule) else { return false }
+                let places = ring.replicas(namespace: namespace, key: counter.key, count: 2)
+                return places.first == nodeID && places.dropFirst().first == target
+            }
+            guard owned.count > 0 else { return completion(.committed) }
+            sink.send(ReplicaCopy(events: [], states: owned.encodeSnapshot()), to: [target], completion: completion)
+        }
+    }
+
+    /// Owners this node stands in for until they import (diagnostics, tests).
+    var fencedOwners: Set<String> { state.withLock { $0.fenced } }
+}

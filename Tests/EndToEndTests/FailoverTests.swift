@@ -1,0 +1,120 @@
+import Foundation
+import JSONCore
+import NodeServer
+import Placement
+import TestSupport
+import Testing
+
+/// DESIGN §6 with `replicas = 2`: every admitted hit is committed on the key's
+/// owner and the next node on the ring before it is acknowledged, so when the
+/// owner dies or freezes the replica decides the key at once with the
+/// replicated counts, and a node that comes back imports before it decides.
+@Suite("Replication and failover with replicas = 2", .serialized)
+struct FailoverTests {
+    /// EXACT is sliding_log, 7 per hour (namespace 1002).
+    static let limit = 7
+
+    /// Keys of the EXACT rule whose owner on the full ring is `owner`.
+    static func keys(ownedBy owner: String, count: Int, prefix: String) -> [String] {
+        let ring = HashRing(nodes: ["n1", "n2", "n3"])
+        var keys: [String] = []
+        var index = 0
+        while keys.count < count {
+            let key = "\(prefix):\(index)"
+            if ring.owner(namespace: "1002", key: key) == owner { keys.append(key) }
+            index += 1
+        }
+        return keys
+    }
+
+    static func startedCluster() async throws -> NodeProcessCluster {
+        let cluster = try NodeProcessCluster(nodeCount: 3, replicas: 2)
+        try await cluster.makeCertificates()
+        try cluster.startAll()
+        for node in cluster.nodes { try await cluster.waitHealthy(node.id) }
+        try await cluster.waitForMembership(["n1", "n2", "n3"], on: ["n1", "n2", "n3"])
+        return cluster
+    }
+
+    static func allowed(_ response: NodeClient.Response) -> Bool? {
+        guard response.status == 200 else { return nil }
+        return response.json?[member: "allowed"]?.bool
+    }
+
+    @Test("a killed owner's keys are decided by the replica at once, with the replicated counts, and the owner imports them back on restart")
+    func killedOwner() async throws {
+        let cluster = try await Self.startedCluster()
+        let keys = Self.keys(ownedBy: "n2", count: 6, prefix: "failover")
+
+        // Five of seven hits admitted through n1 (forwarded to the owner n2, copied to its replica).
+        for key in keys {
+            for _ in 0..<5 {
+                let response = try await cluster.check("n1", key: key, rule: "EXACT")
+                #expect(Self.allowed(response) == true, "before the kill: \(response.status) \(response.text)")
+            }
+        }
+        let owner = try #require(cluster.processes["n2"])
+        await owner.kill9()
+
+        // Right after the kill, before membership can have noticed: every key is
+        // answered (never a 503), and from the replicated counts: two more hits, then denials.
+        var answers: [String: [Bool]] = [:]
+        for key in keys {
+            for _ in 0..<3 {
+                let response = try await cluster.check("n1", key: key, rule: "EXACT")
+                #expect(response.status == 200, "after the kill: \(response.status) \(response.text)")
+                answers[key, default: []].append(Self.allowed(response) ?? false)
+            }
+        }
+        for key in keys { #expect(answers[key] == [true, true, false], "\(key): \(answers[key] ?? [])") }
+
+        // The owner comes back on the same data dir, imports, and carries on from the same counts.
+        try cluster.start("n2")
+        try await cluster.waitHealthy("n2")
+        for key in keys {
+            let response = try await cluster.check("n2", key: key, rule: "EXACT")
+            #expect(Self.allowed(response) == false, "after the restart \(key) must stay at its limit: \(response.text)")
+        }
+        // Ownership is back on n2 once every view has it.
+        try await poll("n2 decides its keys again", within: .seconds(20)) {
+            let response = try? await cluster.check("n1", key: keys[0], rule: "EXACT", hits: 0)
+            return response?.json?[member: "node"]?.string == "n2"
+        }
+        await cluster.stopAll()
+    }
+
+    @Test("a frozen owner (SIGSTOP) is stood in for by its replica, and after SIGCONT no key admits more than its limit")
+    func frozenOwner() async throws {
+        let cluster = try await Self.startedCluster()
+        let keys = Self.keys(ownedBy: "n3", count: 4, prefix: "frozen")
+        var admitted: [String: Int] = [:]
+        func hit(_ node: String, _ key: String) async throws {
+            let response = try await cluster.check(node, key: key, rule: "EXACT")
+            if Self.allowed(response) == true { admitted[key, default: 0] += 1 }
+        }
+        for key in keys { for _ in 0..<3 { try await hit("n1", key) } }
+
+        let owner = try #require(cluster.processes["n3"])
+        owner.signal(SIGSTOP)
+        // The owner holds these until the forwarder's timeout, then the replica decides.
+        for key in keys {
+            for _ in 0..<2 {
+                let response = try await cluster.check("n1", key: key, rule: "EXACT")
+                #expect(response.status == 200, "while n3 is frozen: \(response.status) \(response.text)")
+                if Self.allowed(response) == true { admitted[key, default: 0] += 1 }
+            }
+        }
+        owner.signal(SIGCONT)
+        // The woken owner must not decide from its stale counts: through every node, hammer each key.
+        for _ in 0..<4 {
+            for node in ["n1", "n2", "n3"] {
+                for key in keys { try await hit(node, key) }
+            }
+        }
+        for key in keys {
+            #expect(admitted[key, default: 0] <= Self.limit, "\(key) admitted \(admitted[key, default: 0]) > \(Self.limit)")
+            #expect(admitted[key, default: 0] == Self.limit, "\(key) should reach exactly its limit, got \(admitted[key, default: 0])")
+        }
+        await cluster.stopAll()
+    }
+}
