@@ -28,6 +28,9 @@ struct UpCommand: AsyncParsableCommand {
         guard (1...topology.nodes.count).contains(count) else {
             throw CLIError("--nodes: \(config.topologyFile) has \(topology.nodes.count) nodes, asked for \(count)")
         }
+        guard count >= topology.replicas else {
+            throw CLIError("--nodes: \(config.topologyFile) keeps replicas = \(topology.replicas) copies of each hit, so at least \(topology.replicas) nodes must run (asked for \(count)); set replicas = 1 there for a single node")
+        }
         let specs = Array(topology.nodes.prefix(count))
         if topology.coordinator != nil, (config.runtime.adminToken ?? "").isEmpty {
             throw CLIError("ADMIN_TOKEN is not set: the coordinator's admin API needs it (export ADMIN_TOKEN=...; scripts/up sets dev-admin-token)")

@@ -37,7 +37,7 @@ struct ProjectConfigTests {
         #expect(config.rules["LOGIN"]?.limit == 5)
 
         let topology = try #require(config.topology)
-        #expect(topology.replicas == 1, "cluster/*.toml set no replicas, so the default")
+        #expect(topology.replicas == 2, "cluster/development.toml keeps a copy of each hit on a second node")
         #expect(topology.coordinator == Endpoint(host: "127.0.0.1", httpPort: 8700, peerPort: 7700))
         #expect(topology.nodes.map(\.httpPort) == [8701, 8702, 8703])
         #expect(topology.nodes.map(\.peerPort) == [7701, 7702, 7703])

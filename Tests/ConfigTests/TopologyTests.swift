@@ -111,12 +111,12 @@ struct TopologyTests {
         #expect(fixture.problems().first?.code == .invalidNodeID)
     }
 
-    @Test("replicas must be between 1 and the node count", arguments: ["0", "4"])
+    @Test("replicas must be 1 or 2", arguments: ["0", "3"])
     func replicasRange(replicas: String) throws {
         let text = ConfigFixture.threeNodeTopology().replacingOccurrences(of: "replicas = 2", with: "replicas = \(replicas)")
         let fixture = try ConfigFixture(cluster: ["development": text])
         #expect(fixture.messages() == [
-            "cluster/development.toml: replicas: must be between 1 and 3 (the number of nodes), got \(replicas)"
+            "cluster/development.toml: replicas: must be 1 (single copy) or 2 (owner and one replica), got \(replicas)"
         ])
         #expect(fixture.problems().first?.code == .invalidReplicas)
     }

@@ -114,6 +114,8 @@ struct TrustTests {
         try cluster.start("n1")
         try cluster.start("n3")
         try await cluster.waitForMembership(["n1", "n3"], on: ["n1", "n3"])
+        // Membership first, then n1's import from n3 (it serves only after that).
+        try await cluster.waitHealthy("n1")
         let peerPort = cluster.node("n1").peerPort
         let n3Credentials = try RawPeerClient.tlsConfiguration(trustingCAIn: cluster.certsDirectory, certificateOf: "n3")
 

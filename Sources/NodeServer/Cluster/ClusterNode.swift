@@ -103,8 +103,19 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         self.replicator = replicator
         if let replicator {
             engine.replicas.withLock { $0 = replicator }
-            // A new ring changes who should hold which copies.
-            view.onChange { placement in replicator.markForResync(placement.ring.nodes.filter { $0 != spec.id }) }
+            let previous = Mutex<Set<String>>([])
+            view.onChange { [engine] placement in
+                // A new ring changes who should hold which copies.
+                replicator.markForResync(placement.ring.nodes.filter { $0 != spec.id })
+                // A node that left the ring has its keys decided elsewhere
+                // meanwhile: its copies are refused until it imports.
+                let now = Set(placement.ring.nodes)
+                let left = previous.withLock { previous in
+                    defer { previous = now }
+                    return previous.subtracting(now)
+                }
+                if !left.isEmpty { engine.fence(left) }
+            }
         }
         let importer = importer
         engine.onFenced.withLock { $0 = { by in

@@ -76,7 +76,10 @@ extension LimiterEngine {
         let sink: any ReplicaSink
 
         func send(_ join: ReplicationJoin) {
-            if candidates.isEmpty { return join.deliver(.committed) }
+            // With replicas = 2 a hit needs a second copy: a node that sees no
+            // other alive node (alone, or on the small side of a partition)
+            // cannot make one, so it does not acknowledge the hit.
+            if candidates.isEmpty { return join.deliver(.noReplica("no other alive node on the ring to hold a copy")) }
             sink.send(copy, to: candidates) { outcome in
                 switch outcome {
                 case .committed: join.deliver(.committed)
@@ -88,12 +91,12 @@ extension LimiterEngine {
     }
 
     /// The copies of admitted `checks` (with their `events`), one per set of
-    /// candidate replicas; a key with no other node on the ring needs none.
+    /// candidate replicas; keys with no other node on the ring get one with no
+    /// candidates, which fails.
     func replicate(_ checks: [ResolvedCheck], events: [NewEvent], table: LimiterTable, sink: any ReplicaSink) -> [PendingCopy] {
         var groups: [[String]: [Int]] = [:]
         for (index, check) in checks.enumerated() {
             let candidates = sink.candidates(namespace: check.rule.namespaceID, key: check.request.key, skipping: check.standingInFor)
-            guard !candidates.isEmpty else { continue }
             groups[candidates, default: []].append(index)
         }
         return groups.map { candidates, indices in
@@ -192,6 +195,12 @@ extension LimiterEngine {
             guard owned.count > 0 else { return completion(.committed) }
             sink.send(ReplicaCopy(events: [], states: owned.encodeSnapshot()), to: [target], completion: completion)
         }
+    }
+
+    /// Refuses copies from `nodes` until they import: they left this node's
+    /// ring, so others decide their keys now and their counts go stale.
+    func fence(_ nodes: some Sequence<String>) {
+        state.withLock { $0.fenced.formUnion(nodes) }
     }
 
     /// Owners this node stands in for until they import (diagnostics, tests).
