@@ -21,6 +21,16 @@ struct PeerMessageTests {
             .refused(status: 503, code: "version-not-installed", detail: "v-2"),
         ])),
         .problem(status: 503, code: "unavailable", detail: "log failed"),
+        .checkBatch(ForwardedBatch(requestID: 42, epoch: 1, checks: [
+            .init(request: CheckRequest(key: "a", rule: "API", hits: 1), version: "v-1"),
+            .init(request: CheckRequest(key: "b", rule: "API", hits: 1), version: "v-1", unreachable: ["n2", "n3"]),
+        ])),
+        .replicate(ReplicationBatch(requestID: 9, events: [
+            .init(namespace: "1001", rule: "API", key: "user:1", atMs: 1_700_000_000_000, hits: 2),
+        ], states: [LimiterTable().encodeSnapshot(), [1, 2, 3]])),
+        .replicated(requestID: 9),
+        .pull(nodes: ["n1", "n2", "n3"]),
+        .pulled(states: LimiterTable().encodeSnapshot()),
     ]
 
     @Test("Every message round-trips through its envelope")

@@ -1,0 +1,151 @@
+import LimiterCore
+@testable import NodeServer
+import Placement
+import Synchronization
+import Testing
+
+/// Two real engines over real SQLite files, joined by an in-process sink that
+/// hands each copy to the other engine's replica side: the replication rules
+/// of DESIGN §6 without sockets (the end-to-end FailoverTests run them over mTLS).
+@Suite("Replication between two engines: copies, fences, imports")
+struct ReplicationEngineTests {
+    static let exact = rule("EXACT", limit: 5, period: 3600, algorithm: .slidingLog, namespace: "1002")
+    static let rules = ["EXACT": exact]
+
+    /// Copies go to the first of `peers` not skipped (a third engine stands
+    /// by, so a stand-in has somewhere to copy to); `receiverOwns` says which
+    /// keys the receiving engine owns under its own view.
+    final class Link: ReplicaSink {
+        let from: String
+        let peers = Mutex<[LimiterEngine]>([])
+        let receiverOwns = Mutex<Set<String>>([])
+        let copies = Mutex(0)
+
+        init(from: String) { self.from = from }
+
+        func candidates(namespace: String, key: String, skipping: [String]) -> [String] {
+            peers.withLock { $0 }.map(\.nodeID).filter { !skipping.contains($0) }
+        }
+
+        func send(_ copy: ReplicaCopy, to candidates: [String], completion: @escaping @Sendable (CopyOutcome) -> Void) {
+            guard let peer = peers.withLock({ $0 }).first(where: { $0.nodeID == candidates.first }) else {
+                return completion(.noReplica(reason: "no peer"))
+            }
+            copies.withLock { $0 += 1 }
+            let states = (try? LimiterTable(snapshot: copy.states)) ?? LimiterTable()
+            let owned = receiverOwns.withLock { $0 }
+            peer.applyCopy(from: from, events: copy.events, states: states, ownsHere: { _, key in owned.contains(key) },
+                           namespaceOf: { ReplicationEngineTests.rules[$0]?.namespaceID }) { result in
+                switch result {
+                case .success: completion(.committed)
+                case .failure(let problem) where problem.code == "replica-refused":
+                    completion(.refused(by: peer.nodeID, reason: problem.detail))
+                case .failure(let problem): completion(.noReplica(reason: problem.detail))
+                }
+            }
+        }
+    }
+
+    final class Pair: Sendable {
+        let n1: LimiterEngine
+        let n2: LimiterEngine
+        let link1: Link
+        let link2: Link
+        let fencedBy = Mutex<[String]>([])
+
+        init(n1: LimiterEngine, n2: LimiterEngine, link1: Link, link2: Link) {
+            self.n1 = n1
+            self.n2 = n2
+            self.link1 = link1
+            self.link2 = link2
+        }
+    }
+
+    static func pair() throws -> Pair {
+        let n1 = try makeTestEngine(node: "n1", rules: rules)
+        let n2 = try makeTestEngine(node: "n2", rules: rules)
+        let n3 = try makeTestEngine(node: "n3", rules: rules)
+        let link1 = Link(from: "n1")
+        let link2 = Link(from: "n2")
+        link1.peers.withLock { $0 = [n2, n3] }
+        link2.peers.withLock { $0 = [n1, n3] }
+        n1.replicas.withLock { $0 = link1 }
+        n2.replicas.withLock { $0 = link2 }
+        let pair = Pair(n1: n1, n2: n2, link1: link1, link2: link2)
+        n1.onFenced.withLock { $0 = { [pair] by in pair.fencedBy.withLock { $0.append(by) } } }
+        return pair
+    }
+
+    static func check(_ engine: LimiterEngine, _ key: String, standingInFor: [String] = []) async -> Result<CheckResult, APIProblem> {
+        let check = LimiterEngine.ResolvedCheck(request: CheckRequest(key: key, rule: "EXACT", hits: 1), rule: exact,
+                                                version: "v1", standingInFor: standingInFor)
+        return await LimiterEngine.Outcome.await { engine.check([check], onCommit: $0) }.map { $0[0] }
+    }
+
+    static func state(_ engine: LimiterEngine, _ key: String) -> CounterState? {
+        engine.state.withLock { $0.table.state(rule: "EXACT", key: key) }
+    }
+
+    @Test("an admitted hit is acknowledged after the replica committed its copy; the replica's counter equals the owner's")
+    func copyBeforeAnswer() async throws {
+        let pair = try Self.pair()
+        for _ in 0..<3 { #expect(try await Self.check(pair.n1, "k").get().decision.allowed) }
+        #expect(pair.link1.copies.withLock { $0 } == 3)
+        #expect(Self.state(pair.n2, "k") == Self.state(pair.n1, "k"))
+        #expect(try pair.n2.log.events(key: "k").map(\.hits) == [1, 1, 1], "the replica's own log holds the copies")
+    }
+
+    @Test("after standing in for the owner, the replica refuses the owner's copies until the owner imports; no key passes its limit")
+    func fenceUntilImport() async throws {
+        let pair = try Self.pair()
+        for _ in 0..<3 { _ = try await Self.check(pair.n1, "k").get() }
+        // n1 is unreachable for an entry node: n2 decides in its stead, from the copies.
+        for _ in 0..<2 { #expect(try await Self.check(pair.n2, "k", standingInFor: ["n1"]).get().decision.allowed) }
+        #expect(try await Self.check(pair.n2, "k", standingInFor: ["n1"]).get().decision.allowed == false, "5 of 5 used")
+        #expect(pair.n2.fencedOwners == ["n1"])
+
+        // n1 wakes with its stale count (3) and admits a hit: its copy is refused, so the hit is not acknowledged.
+        let stale = await Self.check(pair.n1, "k")
+        #expect(throws: APIProblem.self) { try stale.get() }
+        if case .failure(let problem) = stale { #expect(problem.code == "owner-fenced") }
+        #expect(pair.fencedBy.withLock { $0 } == ["n2"], "n1 is told to import")
+
+        // The import takes n2's counters and lifts the fence in one step.
+        let imported = pair.n2.export(for: "n1", ring: HashRing(nodes: ["n1", "n2"]), places: 2,
+                                      namespaceOf: { Self.rules[$0]?.namespaceID })
+        #expect(pair.n2.fencedOwners.isEmpty)
+        pair.n1.importStates(imported)
+        #expect(try await Self.check(pair.n1, "k").get().decision.allowed == false, "n1 now knows the limit is used up")
+    }
+
+    @Test("with no other node to hold a copy, an admitted hit is not acknowledged")
+    func noReplicaNoAnswer() async throws {
+        let pair = try Self.pair()
+        pair.link1.peers.withLock { $0 = [] }
+        let result = await Self.check(pair.n1, "k")
+        if case .failure(let problem) = result { #expect(problem.code == "replica-unavailable") } else {
+            Issue.record("expected replica-unavailable, got \(result)")
+        }
+    }
+
+    @Test("a replica that owns the key under its own view refuses the copy of a node that decided it on a stale view")
+    func ownerRefusesStaleDecider() async throws {
+        let pair = try Self.pair()
+        pair.link1.receiverOwns.withLock { $0 = ["k"] }
+        let result = await Self.check(pair.n1, "k")
+        if case .failure(let problem) = result { #expect(problem.code == "owner-fenced") } else {
+            Issue.record("expected owner-fenced, got \(result)")
+        }
+        #expect(Self.state(pair.n2, "k") == nil, "the refused copy changed nothing on n2")
+    }
+
+    @Test("a node that left the ring is fenced: its next copy is refused")
+    func leftTheRing() async throws {
+        let pair = try Self.pair()
+        pair.n2.fence(["n1"])
+        let result = await Self.check(pair.n1, "k")
+        if case .failure(let problem) = result { #expect(problem.code == "owner-fenced") } else {
+            Issue.record("expected owner-fenced, got \(result)")
+        }
+    }
+}
