@@ -126,7 +126,11 @@ final class PeerConnectionPool: Sendable {
         }()
         let tls = self.tls
         let configuration = self.configuration
-        return ClientBootstrap(group: eventLoop)
+        var bootstrap = ClientBootstrap(group: eventLoop)
+        if let source = configuration.sourceAddress, let address = try? SocketAddress(ipAddress: source, port: 0) {
+            bootstrap = bootstrap.bind(to: address)
+        }
+        return bootstrap
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

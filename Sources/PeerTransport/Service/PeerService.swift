@@ -47,6 +47,11 @@ public final class PeerService: Sendable {
         /// are answered with an error frame at once instead of queueing, so a
         /// peer cannot make this node hold unbounded work.
         public var maxRequestsInFlight = 1_024
+        /// The local address outgoing peer connections are made from; nil
+        /// uses the listening host when it is one IP address (so the other
+        /// nodes, and any firewall between them, see this node's address), and
+        /// lets the kernel choose for a wildcard host.
+        public var sourceAddress: String?
 
         public init() {}
     }
@@ -98,6 +103,11 @@ public final class PeerService: Sendable {
         logger[metadataKey: "node"] = "\(localID)"
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
+        var configuration = configuration
+        if configuration.sourceAddress == nil, !["0.0.0.0", "::", ""].contains(host),
+           (try? SocketAddress(ipAddress: host, port: 0)) != nil {
+            configuration.sourceAddress = host
+        }
         self.configuration = configuration
         self.pool = PeerConnectionPool(group: eventLoopGroup, tls: tls, configuration: configuration, logger: logger)
     }

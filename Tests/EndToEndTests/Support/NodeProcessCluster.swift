@@ -14,6 +14,9 @@ final class NodeProcessCluster: @unchecked Sendable {
         var httpPort: Int
         var peerPort: Int
         var dataDir: String
+        /// Its loopback address: 127.0.0.1, or 127.0.0.N for node nN with
+        /// `distinctHosts`, so traffic between nodes can be told apart by address.
+        var host = "127.0.0.1"
     }
 
     static let adminToken = "test-admin-token"
@@ -95,14 +98,15 @@ final class NodeProcessCluster: @unchecked Sendable {
     ///   - project: another cluster whose project directory (and
     ///     wrangler.toml) this one shares, for a second environment; make
     ///     that one staging or production, so the file has both sections.
+    ///   - distinctHosts: node nN listens (and connects to its peers) on 127.0.0.N.
     init(nodeCount: Int, rules: String = NodeProcessCluster.defaultRules, replicas: Int = 1, extraTopology: String = "",
          environment: String = "development", coordinator: Bool = false, monitoring: String? = nil,
-         sharing project: NodeProcessCluster? = nil) throws {
+         sharing project: NodeProcessCluster? = nil, distinctHosts: Bool = false) throws {
         temporary = try project?.temporary ?? TemporaryDirectory(prefix: "ratelimit-e2e")
         self.environment = environment
         nodes = (1...nodeCount).map { index in
             Node(id: "n\(index)", httpPort: TestEnvironment.freePort(), peerPort: TestEnvironment.freePort(),
-                 dataDir: "cluster/data/\(environment)/n\(index)")
+                 dataDir: "cluster/data/\(environment)/n\(index)", host: distinctHosts ? "127.0.0.\(index)" : "127.0.0.1")
         }
         self.coordinator = coordinator
             ? CoordinatorEndpoint(httpPort: TestEnvironment.freePort(), peerPort: TestEnvironment.freePort()) : nil
@@ -141,7 +145,7 @@ final class NodeProcessCluster: @unchecked Sendable {
 
             [[nodes]]
             id = "\(node.id)"
-            host = "127.0.0.1"
+            host = "\(node.host)"
             http_port = \(node.httpPort)
             peer_port = \(node.peerPort)
             data_dir = "\(node.dataDir)"
@@ -218,7 +222,7 @@ final class NodeProcessCluster: @unchecked Sendable {
                 if let process = processes[id], !process.isRunning {
                     throw TestFailure("node \(id) exited with \(process.exitStatus ?? -1):\n\(process.output)")
                 }
-                let response = try? await NodeClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: "/health",
+                let response = try? await NodeClient.request(.GET, host: node.host, port: node.httpPort, path: "/health",
                                                              timeout: .seconds(2))
                 return response?.status == 200
             }
@@ -233,12 +237,12 @@ final class NodeProcessCluster: @unchecked Sendable {
     }
 
     func post(_ id: String, path: String, body: String, headers: [(String, String)] = []) async throws -> NodeClient.Response {
-        try await NodeClient.request(.POST, host: "127.0.0.1", port: node(id).httpPort, path: path, headers: headers,
+        try await NodeClient.request(.POST, host: node(id).host, port: node(id).httpPort, path: path, headers: headers,
                                      body: Array(body.utf8))
     }
 
     func get(_ id: String, path: String, admin: Bool = false) async throws -> NodeClient.Response {
-        try await NodeClient.request(.GET, host: "127.0.0.1", port: node(id).httpPort, path: path,
+        try await NodeClient.request(.GET, host: node(id).host, port: node(id).httpPort, path: path,
                                      headers: admin ? [("authorization", "Bearer \(Self.adminToken)")] : [])
     }
 

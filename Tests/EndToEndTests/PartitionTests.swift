@@ -1,0 +1,72 @@
+import Foundation
+import JSONCore
+import NodeServer
+import Placement
+import Synchronization
+import TestSupport
+import Testing
+
+/// DESIGN §6, partitions: with `replicas = 2` a hit is acknowledged only when
+/// its copy is committed on a second node. A node cut off from the others
+/// cannot make one, so it admits nothing (on_unavailable); the side with two
+/// nodes decides every key, the cut-off node's keys through failover. After
+/// the split heals, the node rejoins, imports, and no key has admitted more
+/// than its limit.
+@Suite("Partitions: 2|1 split and heal", .serialized)
+struct PartitionTests {
+    @Test("split 2|1: the lone node admits nothing, the pair answers every key, and no key passes its limit across split and heal")
+    func splitAndHeal() async throws {
+        let cluster = try NodeProcessCluster(nodeCount: 3, replicas: 2, distinctHosts: true)
+        try await cluster.makeCertificates()
+        try cluster.startAll()
+        for node in cluster.nodes { try await cluster.waitHealthy(node.id) }
+        try await cluster.waitForMembership(["n1", "n2", "n3"], on: ["n1", "n2", "n3"])
+
+        let ring = HashRing(nodes: ["n1", "n2", "n3"])
+        let keys = (0..<12).map { "split:\($0)" }
+        #expect(Set(keys.map { ring.owner(namespace: "1002", key: $0)! }) == ["n1", "n2", "n3"], "keys of every owner")
+        let admitted = Mutex<[String: Int]>([:])
+        let loneAdmitted = Mutex(0)
+        let pairAnswered = Mutex<[String: Int]>([:])
+        let hit: @Sendable (String, String) async -> Void = { node, key in
+            guard let response = try? await cluster.check(node, key: key, rule: "EXACT") else { return }
+            if response.status == 200 {
+                if node != "n3" { pairAnswered.withLock { $0[key, default: 0] += 1 } }
+                if response.json?[member: "allowed"]?.bool == true {
+                    admitted.withLock { $0[key, default: 0] += 1 }
+                    if node == "n3" { loneAdmitted.withLock { $0 += 1 } }
+                }
+            }
+        }
+        for key in keys { for node in ["n1", "n2"] { await hit(node, key) } }
+        let before = admitted.withLock { $0 }
+        loneAdmitted.withLock { $0 = 0 }
+
+        let partition = LoopbackPartition()
+        try partition.split([cluster.node("n3")], from: [cluster.node("n1"), cluster.node("n2")])
+        // Clients on both sides, every key, until each key was answered on the pair's side.
+        await withTaskGroup(of: Void.self) { group in
+            for node in ["n1", "n2", "n3"] {
+                group.addTask {
+                    for _ in 0..<3 { for key in keys { await hit(node, key) } }
+                }
+            }
+        }
+        #expect(loneAdmitted.withLock { $0 } == 0, "the node cut off from every copy admitted hits")
+        let answered = pairAnswered.withLock { $0 }
+        for key in keys {
+            #expect(answered[key, default: 0] > 2, "\(key) got no answer on the pair's side during the split")
+        }
+
+        try partition.heal()
+        try await cluster.waitForMembership(["n1", "n2", "n3"], on: ["n1", "n2", "n3"], within: .seconds(60))
+        try await cluster.waitHealthy("n3")
+        for _ in 0..<3 { for node in ["n1", "n2", "n3"] { for key in keys { await hit(node, key) } } }
+
+        let total = admitted.withLock { $0 }
+        for key in keys {
+            #expect(total[key, default: 0] <= 7, "\(key) admitted \(total[key, default: 0]) > 7 (before the split: \(before[key, default: 0]))")
+        }
+        await cluster.stopAll()
+    }
+}
