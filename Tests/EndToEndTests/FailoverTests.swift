@@ -9,7 +9,7 @@ import Testing
 /// owner and the next node on the ring before it is acknowledged, so when the
 /// owner dies or freezes the replica decides the key at once with the
 /// replicated counts, and a node that comes back imports before it decides.
-@Suite("Replication and failover with replicas = 2", .serialized)
+@Suite("Replication, failover and handoff", .serialized)
 struct FailoverTests {
     /// EXACT is sliding_log, 7 per hour (namespace 1002).
     static let limit = 7
@@ -114,6 +114,31 @@ struct FailoverTests {
         for key in keys {
             #expect(admitted[key, default: 0] <= Self.limit, "\(key) admitted \(admitted[key, default: 0]) > \(Self.limit)")
             #expect(admitted[key, default: 0] == Self.limit, "\(key) should reach exactly its limit, got \(admitted[key, default: 0])")
+        }
+        await cluster.stopAll()
+    }
+
+    @Test("on SIGTERM a node hands its keys' counters to their next owner before it leaves, even in single-copy mode")
+    func gracefulHandoff() async throws {
+        let cluster = try NodeProcessCluster(nodeCount: 3, replicas: 1)
+        try await cluster.makeCertificates()
+        try cluster.startAll()
+        for node in cluster.nodes { try await cluster.waitHealthy(node.id) }
+        try await cluster.waitForMembership(["n1", "n2", "n3"], on: ["n1", "n2", "n3"])
+        let keys = Self.keys(ownedBy: "n2", count: 6, prefix: "handoff")
+        for key in keys {
+            for _ in 0..<Self.limit {
+                #expect(Self.allowed(try await cluster.check("n1", key: key, rule: "EXACT")) == true)
+            }
+        }
+        let leaving = try #require(cluster.processes["n2"])
+        await leaving.stop()
+        #expect(leaving.output.contains("handed keys off before leaving"), "\(leaving.output)")
+        try await cluster.waitForMembership(["n1", "n3"], on: ["n1", "n3"])
+        for key in keys {
+            let response = try await cluster.check("n1", key: key, rule: "EXACT")
+            #expect(response.status == 200)
+            #expect(Self.allowed(response) == false, "\(key) is at its limit on its new owner: \(response.text)")
         }
         await cluster.stopAll()
     }

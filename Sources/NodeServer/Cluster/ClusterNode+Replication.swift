@@ -132,6 +132,9 @@ struct ReplicationService: Service {
                 }
             }
             try? await gracefulShutdown()
+            // Shutdown stops services in reverse order: HTTP is closed by now,
+            // and membership and the peer port still run.
+            await node.handOff()
             node.importer.finish()
             group.cancelAll()
         }
@@ -204,6 +207,64 @@ extension ClusterNode {
         }
         return nil
     }
+
+    /// On SIGTERM, before leaving membership: stops deciding, then sends the
+    /// counters of every key this node owns to the node that owns it once
+    /// this one is gone (the next on the ring), in chunks, and waits for their
+    /// commits (at most `handoffTimeout` in all). With `replicas = 2` that
+    /// node holds copies already; the push also covers `replicas = 1`. A
+    /// receiver that stood in for this node meanwhile refuses it: its counters
+    /// are newer.
+    func handOff() async {
+        leaving.store(true, ordering: .relaxed)
+        let placement = view.current
+        guard placement.isSettled, placement.ring.contains(nodeID) else { return }
+        let remaining = HashRing(nodes: placement.ring.nodes.filter { $0 != nodeID })
+        guard !remaining.nodes.isEmpty else { return }
+        let versions = versions
+        let table = engine.state.withLock { $0.table }
+        var byHeir: [String: [CounterKey]] = [:]
+        for counter in table.states.keys {
+            guard let namespace = versions.current.rules[counter.rule]?.namespaceID,
+                  placement.ring.owner(namespace: namespace, key: counter.key) == nodeID,
+                  let heir = remaining.owner(namespace: namespace, key: counter.key) else { continue }
+            byHeir[heir, default: []].append(counter)
+        }
+        let started = ContinuousClock.now
+        var sent = 0
+        var refused = 0
+        await withTaskGroup(of: (Int, Int).self) { group in
+            for (heir, counters) in byHeir {
+                guard let address = view.address(of: heir) else { continue }
+                group.addTask {
+                    var sent = 0
+                    var refused = 0
+                    for start in stride(from: 0, to: counters.count, by: Self.handoffChunk) {
+                        let chunk = counters[start..<min(start + Self.handoffChunk, counters.count)]
+                        let batch = ReplicationBatch(requestID: UInt64(start), events: [],
+                                                     states: [table.subset(chunk).encodeSnapshot()])
+                        let reply = try? await self.peer.request(to: address, payload: PeerMessage.replicate(batch).buffer,
+                                                                 timeout: Self.handoffTimeout)
+                        if case .replicated? = reply.flatMap({ try? PeerMessage(decoding: $0) }) { sent += chunk.count } else {
+                            refused += chunk.count
+                        }
+                        if ContinuousClock.now - started > Self.handoffTimeout { break }
+                    }
+                    return (sent, refused)
+                }
+            }
+            for await (done, failed) in group {
+                sent += done
+                refused += failed
+            }
+        }
+        logger.info("handed keys off before leaving", metadata: [
+            "counters": "\(sent)", "not_taken": "\(refused)", "elapsed": "\(ContinuousClock.now - started)",
+        ])
+    }
+
+    static let handoffChunk = 2000
+    static let handoffTimeout: Duration = .seconds(3)
 
     /// Sends every replica that missed copies (or whose place changed with
     /// membership) the current state of the counters it should hold.

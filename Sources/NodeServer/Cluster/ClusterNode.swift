@@ -23,6 +23,8 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
     /// Copies admitted hits to replicas; nil in single-copy mode (`replicas = 1`).
     let replicator: Replicator?
     let importer = Importer()
+    /// Set once shutdown began handing this node's keys off: it decides nothing more.
+    let leaving = Atomic<Bool>(false)
     /// Copies of each admitted hit, the decider's included (`replicas`).
     let replicas: Int
     private let replies = ReplyCache()
@@ -142,7 +144,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
     }
 
     /// Whether this node may decide keys now (no import running).
-    var isDeciding: Bool { !importer.isImporting }
+    var isDeciding: Bool { !importer.isImporting && !leaving.load(ordering: .relaxed) }
 
     var failoverEnabled: Bool { replicas >= 2 }
 
@@ -249,8 +251,9 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
             switch verdict {
             case .decide(let standingInFor):
                 guard isDeciding else {
-                    items[index] = .refused(status: 503, code: "owner-importing",
-                                            detail: "\(nodeID) is importing the counters of its keys")
+                    items[index] = leaving.load(ordering: .relaxed)
+                        ? .refused(status: 503, code: "shutting-down", detail: "\(nodeID) is handing its keys off and stopping")
+                        : .refused(status: 503, code: "owner-importing", detail: "\(nodeID) is importing the counters of its keys")
                     continue
                 }
                 decide.append(LimiterEngine.ResolvedCheck(request: request, rule: rule, version: check.version,
