@@ -29,8 +29,10 @@ struct PeerMessageTests {
             .init(namespace: "1001", rule: "API", key: "user:1", atMs: 1_700_000_000_000, hits: 2),
         ], states: [LimiterTable().encodeSnapshot(), [1, 2, 3]])),
         .replicated(requestID: 9),
-        .pull(nodes: ["n1", "n2", "n3"]),
-        .pulled(states: LimiterTable().encodeSnapshot()),
+        .pull(nodes: ["n1", "n2", "n3"], after: nil),
+        .pull(nodes: ["n1"], after: CounterKey(rule: "API", key: "user:9")),
+        .pulled(states: LimiterTable().encodeSnapshot(), next: nil),
+        .pulled(states: [], next: CounterKey(rule: "API", key: "é")),
     ]
 
     @Test("Every message round-trips through its envelope")

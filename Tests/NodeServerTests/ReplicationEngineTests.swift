@@ -114,7 +114,7 @@ struct ReplicationEngineTests {
         let imported = pair.n2.export(for: "n1", ring: HashRing(nodes: ["n1", "n2"]), places: 2,
                                       namespaceOf: { Self.rules[$0]?.namespaceID })
         #expect(pair.n2.fencedOwners.isEmpty)
-        pair.n1.importStates(imported)
+        pair.n1.importStates(imported.states)
         #expect(try await Self.check(pair.n1, "k").get().decision.allowed == false, "n1 now knows the limit is used up")
     }
 
@@ -146,6 +146,32 @@ struct ReplicationEngineTests {
         let result = await Self.check(pair.n1, "k")
         if case .failure(let problem) = result { #expect(problem.code == "owner-fenced") } else {
             Issue.record("expected owner-fenced, got \(result)")
+        }
+    }
+
+    @Test("an import is paged in counter order: the pages together are exactly the counters the requester holds a place for")
+    func pagedExport() async throws {
+        let pair = try Self.pair()
+        for index in 0..<40 { _ = try await Self.check(pair.n1, "p\(index)").get() }
+        let ring = HashRing(nodes: ["n1", "n2", "n3"])
+        let namespaceOf: (String) -> String? = { Self.rules[$0]?.namespaceID }
+        let whole = pair.n1.export(for: "n3", ring: ring, places: 2, namespaceOf: namespaceOf)
+        #expect(whole.next == nil)
+        #expect(whole.states.count > 7, "enough counters for several pages")
+        var paged = LimiterTable()
+        var after: CounterKey?
+        var pages = 0
+        repeat {
+            let page = pair.n1.export(for: "n3", ring: ring, places: 2, namespaceOf: namespaceOf, after: after, limit: 3)
+            #expect(page.states.count <= 3)
+            paged.overwrite(with: page.states)
+            after = page.next
+            pages += 1
+        } while after != nil && pages < 100
+        #expect(paged == whole.states)
+        #expect(pages >= whole.states.count / 3)
+        for counter in whole.states.states.keys {
+            #expect(ring.replicas(namespace: "1002", key: counter.key, count: 2).contains("n3"))
         }
     }
 }

@@ -11,3 +11,10 @@ public struct CounterKey: Hashable, Sendable {
         self.key = key
     }
 }
+
+extension CounterKey: Comparable {
+    /// By rule, then key: the order counters are paged in when a node imports them.
+    public static func < (lhs: CounterKey, rhs: CounterKey) -> Bool {
+        (lhs.rule, lhs.key) < (rhs.rule, rhs.key)
+    }
+}

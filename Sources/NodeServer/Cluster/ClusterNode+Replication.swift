@@ -38,22 +38,37 @@ extension ClusterNode {
     /// its ring. Answered only once this node's own ring has had `requester`
     /// on it for `handoffGrace`, so this node no longer decides its keys as
     /// their owner by the time it hands their state over.
-    func handlePull(nodes: [String], from requester: String, reply: PeerReply) {
+    func handlePull(nodes: [String], after: CounterKey?, from requester: String, reply: PeerReply) {
         guard let since = view.onRingSince(requester), NIODeadline.now() - since >= TimeAmount(Self.handoffGrace) else {
             return reply(PeerMessage.problem(status: 503, code: "not-yet",
                                              detail: "\(nodeID) does not see \(requester) on its ring yet").buffer)
         }
         let versions = versions
         let ring = HashRing(nodes: nodes)
-        let exported = engine.export(for: requester, ring: ring, places: max(2, replicas),
-                                     namespaceOf: { versions.current.rules[$0]?.namespaceID })
-        reply(PeerMessage.pulled(states: exported.encodeSnapshot()).buffer)
+        // Copies made from here on go to the requester again; those made
+        // before are in the state this export takes.
+        if after == nil { replicator?.markUp(requester) }
+        var limit = Self.pullPage
+        while true {
+            let page = engine.export(for: requester, ring: ring, places: max(2, replicas),
+                                     namespaceOf: { versions.current.rules[$0]?.namespaceID }, after: after, limit: limit)
+            let states = page.states.encodeSnapshot()
+            // Long sliding logs make big counters: halve the page until it fits a frame.
+            if states.count > PeerMessage.maxStateBytes, limit > 1 {
+                limit /= 2
+                continue
+            }
+            return reply(PeerMessage.pulled(states: states, next: page.next).buffer)
+        }
     }
 
     /// How long a node must have been on this node's ring before this node
     /// hands it the state of its keys: longer than any check takes between
     /// routing and deciding.
     static let handoffGrace: Duration = .milliseconds(100)
+
+    /// Counters per import page.
+    static let pullPage = 5000
 }
 
 /// Imports a node's counters from its peers before it decides (DESIGN §6):
@@ -187,17 +202,23 @@ extension ClusterNode {
         return unchanged
     }
 
-    /// Pulls from one peer until it answers, or returns nil once it is off
-    /// this node's ring (it has nothing this node needs from it then).
+    /// Pulls every page from one peer, retrying until it answers, or returns
+    /// nil once it is off this node's ring (it has nothing this node needs
+    /// from it then).
     private func pull(from peerID: String, ring: HashRing) async -> LimiterTable? {
+        var pulled = LimiterTable()
+        var after: CounterKey?
         while !Task.isCancelled {
             guard view.current.ring.contains(peerID) else { return nil }
             if let address = view.address(of: peerID) {
                 do {
-                    let reply = try await peer.request(to: address, payload: PeerMessage.pull(nodes: ring.nodes).buffer,
-                                                       timeout: .seconds(1))
-                    if case .pulled(let states) = try PeerMessage(decoding: reply) {
-                        return try LimiterTable(snapshot: states)
+                    let reply = try await peer.request(to: address, payload: PeerMessage.pull(nodes: ring.nodes, after: after).buffer,
+                                                       timeout: .seconds(2))
+                    if case .pulled(let states, let next) = try PeerMessage(decoding: reply) {
+                        pulled.overwrite(with: try LimiterTable(snapshot: states))
+                        guard let next else { return pulled }
+                        after = next
+                        continue
                     }
                 } catch {
                     logger.debug("pull failed; retrying", metadata: ["peer": "\(peerID)", "error": "\(error)"])

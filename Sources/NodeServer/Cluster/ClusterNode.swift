@@ -205,8 +205,8 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
             reply((current.deployment.epoch > epoch ? PeerMessage.deploymentPush(current) : .deploymentStatus(current.deployment)).buffer)
         case .replicate(let batch):
             handleCopy(batch, from: sender, reply: reply)
-        case .pull(let nodes):
-            handlePull(nodes: nodes, from: sender, reply: reply)
+        case .pull(let nodes, let after):
+            handlePull(nodes: nodes, after: after, from: sender, reply: reply)
         case .checkResults, .problem, .deploymentStatus, .replicated, .pulled:
             reply(PeerMessage.problem(status: 400, code: "unexpected-peer-message", detail: "not a request").buffer)
         case .unsupported(let type, let version):

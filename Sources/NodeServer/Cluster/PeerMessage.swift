@@ -36,10 +36,12 @@ enum PeerMessage: Sendable, Equatable {
     case replicated(requestID: UInt64)
     /// "Send me the counters I hold a place for under this ring": the
     /// import of a node that starts, rejoins or was fenced. Answered with
-    /// ``pulled(states:)`` or a `not-yet` problem.
-    case pull(nodes: [String])
-    /// The counters a ``pull(nodes:)`` asked for, in the snapshot format.
-    case pulled(states: [UInt8])
+    /// ``pulled(states:next:)`` or a `not-yet` problem. Pages: `after` is the
+    /// last counter of the previous page (nil for the first).
+    case pull(nodes: [String], after: CounterKey?)
+    /// One page of the counters a ``pull(nodes:after:)`` asked for, in the
+    /// snapshot format, and the cursor of the next page (nil on the last).
+    case pulled(states: [UInt8], next: CounterKey?)
     /// A message of a type this build does not know (a newer peer's).
     case unsupported(type: UInt64, version: UInt8)
 
@@ -99,19 +101,39 @@ enum PeerMessage: Sendable, Equatable {
                                  version: version) { batch.encode(into: &$0) }
         case .replicated(let requestID):
             return Envelope.seal(type: Kind.replicated.rawValue, version: version) { $0.varint(requestID) }
-        case .pull(let nodes):
+        case .pull(let nodes, let after):
             return Envelope.seal(type: Kind.pull.rawValue, version: version) { writer in
                 writer.count(nodes.count, field: "pull.nodes")
                 for node in nodes { writer.string(node) }
+                Self.encode(cursor: after, into: &writer)
             }
-        case .pulled(let states):
-            return Envelope.seal(type: Kind.pulled.rawValue, capacity: 16 + states.count, version: version) { $0.blob(states) }
+        case .pulled(let states, let next):
+            return Envelope.seal(type: Kind.pulled.rawValue, capacity: 16 + states.count, version: version) { writer in
+                writer.blob(states)
+                Self.encode(cursor: next, into: &writer)
+            }
         case .unsupported(let type, _):
             preconditionFailure("PeerMessage: an unsupported message (type \(type)) is only ever decoded, never sent")
         }
     }
 
     var buffer: ByteBuffer { ByteBuffer(bytes: encode()) }
+
+    /// A page cursor: a presence byte, then the counter's rule and key.
+    private static func encode(cursor: CounterKey?, into writer: inout WireWriter) {
+        writer.bool(cursor != nil)
+        if let cursor {
+            writer.string(cursor.rule)
+            writer.string(cursor.key)
+        }
+    }
+
+    private static func cursor(_ reader: inout WireReader, _ field: String) throws(WireError) -> CounterKey? {
+        guard try reader.bool("\(field).present") else { return nil }
+        let rule = try reader.string("\(field).rule", maxBytes: maxNameBytes)
+        let key = try reader.string("\(field).key", maxBytes: CheckRequest.maxKeyBytes)
+        return CounterKey(rule: rule, key: key)
+    }
 
     init(decoding buffer: ByteBuffer) throws(DecodingError) {
         try self.init(decoding: Array(buffer.readableBytesView))
@@ -156,9 +178,10 @@ enum PeerMessage: Sendable, Equatable {
                 for index in 0..<count {
                     nodes.append(try envelope.body.string("pull.nodes[\(index)]", maxBytes: Self.maxNameBytes))
                 }
-                self = .pull(nodes: nodes)
+                self = .pull(nodes: nodes, after: try Self.cursor(&envelope.body, "pull.after"))
             case .pulled:
-                self = .pulled(states: try envelope.body.blob("pulled.states", maxBytes: Self.maxStateBytes))
+                let states = try envelope.body.blob("pulled.states", maxBytes: Self.maxStateBytes)
+                self = .pulled(states: states, next: try Self.cursor(&envelope.body, "pulled.next"))
             }
             try envelope.finish("\(kind) message")
         } catch let error as WireError {

@@ -10,14 +10,18 @@ import Synchronization
 /// everything that arrives meanwhile leaves together as the next one, so a
 /// replica commits in the order copies were made.
 ///
-/// A replica that cannot be reached (refused, closed, timed out) is skipped
-/// for a while and its copies go to the next candidate on the ring, the node
-/// that replaces it when membership drops it; the skipped replica is marked
-/// for a resync, which sends it the current state of every counter it should
-/// hold once it answers again.
+/// A replica that refuses connections (its process is gone) is skipped for a
+/// while and its copies go to the next candidate on the ring, the node that
+/// replaces it when membership drops it; a restarted replica imports before it
+/// serves, and its import turns copies back to it. A replica that does not
+/// answer in time is not skipped: it may be only slow or frozen and still
+/// first in line to stand in for the owner, so copying past it would leave it
+/// stale. Those hits are not acknowledged (the copy's outcome is unknown) and
+/// the replica is marked for a resync, which sends it the current state of
+/// every counter it should hold.
 final class Replicator: ReplicaSink {
     struct Settings: Sendable {
-        var timeout: Duration = .milliseconds(500)
+        var timeout: Duration = .seconds(1)
         /// How long a replica that failed is passed over.
         var downFor: Duration = .seconds(1)
         var maxBatchEvents = 2000
@@ -29,6 +33,20 @@ final class Replicator: ReplicaSink {
         var copy: ReplicaCopy
         var remaining: [String]
         var completion: Completion
+        /// Sent again to the same replica after its connection dropped.
+        var resent = false
+    }
+
+    /// Why a batch did not commit, as far as this node can tell.
+    private enum Failure: Error {
+        /// The replica answered that it refuses the copy.
+        case refused(String)
+        /// Nothing listens at the replica's address: its process is gone.
+        case gone(String)
+        /// The connection dropped: the replica may or may not have the copy.
+        case dropped(String)
+        /// No answer in time, or an unexpected one: it may have the copy.
+        case unknown(String)
     }
 
     private struct Lane {
@@ -104,6 +122,11 @@ final class Replicator: ReplicaSink {
         }
     }
 
+    /// `node` answered an import request: copies go to it again.
+    func markUp(_ node: String) {
+        state.withLock { _ = $0.downUntil.removeValue(forKey: node) }
+    }
+
     /// Marks `nodes` for a resync (membership changed).
     func markForResync(_ nodes: some Sequence<String>) {
         state.withLock { $0.needsResync.formUnion(nodes) }
@@ -144,49 +167,75 @@ final class Replicator: ReplicaSink {
                                      events: items.flatMap(\.copy.events), states: items.map(\.copy.states))
         let started = NIODeadline.now()
         guard let address = addressOf(target) else {
-            return finish(items, to: target, result: .failure(.unavailable("\(target) is not a known member")), started: started)
+            return finish(items, to: target, result: .failure(.gone("\(target) is not a known member")), started: started)
         }
         batches.increment()
         peer.request(to: address, payload: PeerMessage.replicate(batch).buffer, timeout: settings.timeout).whenComplete { [self] result in
-            let outcome: Result<Void, APIProblem>
+            let outcome: Result<Void, Failure>
             switch result {
             case .failure(let error):
-                outcome = .failure(.unavailable((error as? PeerError)?.message ?? "\(error)"))
+                let peerError = error as? PeerError
+                let message = peerError?.message ?? "\(error)"
+                switch peerError?.code {
+                case .connectFailed?: outcome = .failure(.gone(message))
+                case .connectionClosed?: outcome = .failure(.dropped(message))
+                default: outcome = .failure(.unknown(message))
+                }
             case .success(let reply):
                 switch try? PeerMessage(decoding: reply) {
                 case .replicated(let id) where id == batch.requestID:
                     copiedEvents.increment(by: Int64(batch.events.count))
                     outcome = .success(())
+                case .problem(_, let code, let detail) where code == "replica-refused":
+                    outcome = .failure(.refused(detail))
                 case .problem(let status, let code, let detail):
-                    outcome = .failure(APIProblem(status: status, code: code, title: "Replica refused", detail: detail))
+                    outcome = .failure(.unknown("\(status) \(code): \(detail)"))
                 default:
-                    outcome = .failure(.unavailable("\(target) sent a malformed answer to a copy"))
+                    outcome = .failure(.unknown("\(target) sent a malformed answer to a copy"))
                 }
             }
             finish(items, to: target, result: outcome, started: started)
         }
     }
 
-    private func finish(_ items: [Item], to target: String, result: Result<Void, APIProblem>, started: NIODeadline) {
+    private func finish(_ items: [Item], to target: String, result: Result<Void, Failure>, started: NIODeadline) {
         lag.set(Double((NIODeadline.now() - started).nanoseconds) / 1e9)
+        // Items to send again: to the same replica (dropped once) or the next candidate (gone).
+        var again: [Item] = []
         switch result {
         case .success:
             for item in items { item.completion(.committed) }
-        case .failure(let problem) where problem.code == "replica-refused":
-            for item in items { item.completion(.refused(by: target, reason: problem.detail)) }
-        case .failure(let problem):
-            logger.warning("replica unreachable; copying to the next node", metadata: ["replica": "\(target)", "error": "\(problem.detail)"])
+        case .failure(.refused(let reason)):
+            for item in items { item.completion(.refused(by: target, reason: reason)) }
+        case .failure(.unknown(let reason)):
+            logger.warning("a replica did not confirm a copy; those hits are not acknowledged",
+                           metadata: ["replica": "\(target)", "error": "\(reason)"])
+            state.withLock { _ = $0.needsResync.insert(target) }
+            for item in items { item.completion(.noReplica(reason: "\(target) did not confirm the copy: \(reason)")) }
+        case .failure(.dropped(let reason)):
+            for var item in items {
+                if item.resent {
+                    state.withLock { _ = $0.needsResync.insert(target) }
+                    item.completion(.noReplica(reason: "\(target): \(reason)"))
+                } else {
+                    item.resent = true
+                    again.append(item)
+                }
+            }
+        case .failure(.gone(let reason)):
+            logger.warning("replica unreachable; copying to the next node", metadata: ["replica": "\(target)", "error": "\(reason)"])
             state.withLock { state in
                 state.downUntil[target] = .now() + TimeAmount(settings.downFor)
                 state.needsResync.insert(target)
             }
             for var item in items {
                 item.remaining.removeFirst()
+                item.resent = false
                 if item.remaining.isEmpty {
-                    item.completion(.noReplica(reason: "\(target): \(problem.detail)"))
+                    item.completion(.noReplica(reason: "\(target): \(reason)"))
                 } else {
                     failovers.increment()
-                    enqueue(item)
+                    again.append(item)
                 }
             }
         }
@@ -195,6 +244,7 @@ final class Replicator: ReplicaSink {
             guard state.lanes[target] != nil else { return nil }
             return Self.take(&state.lanes[target]!, settings: settings)
         }
+        for item in again { enqueue(item) }
         if let next { transmit(next, to: target) }
     }
 }

@@ -161,18 +161,28 @@ extension LimiterEngine {
         }
     }
 
-    /// The counters `requester` holds a place for (owner or one of the
-    /// `places` first nodes) under `ring`, for its import; the fence on
-    /// `requester` is lifted in the same step, so whatever this node decides
-    /// for it afterwards fences it again.
-    func export(for requester: String, ring: HashRing, places: Int, namespaceOf: (String) -> String?) -> LimiterTable {
-        state.withLock { state in
-            state.fenced.remove(requester)
-            return state.table.filter { counter in
-                guard let namespace = namespaceOf(counter.rule) else { return false }
-                return ring.replicas(namespace: namespace, key: counter.key, count: places).contains(requester)
-            }
+    /// One page of the counters `requester` holds a place for (owner or one
+    /// of the `places` first nodes) under `ring`, in counter order after
+    /// `after`, at most `limit`; and the last counter when more may follow.
+    /// The first page lifts the fence on `requester` in the same step as it
+    /// takes the table, so whatever this node decides for it afterwards
+    /// fences it again. The table is copied under the lock and filtered
+    /// outside it, so checks do not wait for the scan.
+    func export(for requester: String, ring: HashRing, places: Int, namespaceOf: (String) -> String?,
+                after: CounterKey? = nil, limit: Int = .max) -> (states: LimiterTable, next: CounterKey?) {
+        let table = state.withLock { state in
+            if after == nil { state.fenced.remove(requester) }
+            return state.table
         }
+        var counters = table.states.keys.filter { counter in
+            if let after, !(after < counter) { return false }
+            guard let namespace = namespaceOf(counter.rule) else { return false }
+            return ring.replicas(namespace: namespace, key: counter.key, count: places).contains(requester)
+        }
+        guard counters.count > limit else { return (table.subset(counters), nil) }
+        counters.sort()
+        let page = counters.prefix(limit)
+        return (table.subset(page), page.last)
     }
 
     /// Replaces counters with imported ones.
