@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "Membership", dependencies: ["Wire"]),
         .target(name: "Rollout"),
         .target(name: "Alerting", dependencies: ["JSONCore"]),
+        // The chaos suite's judge: fault schedule from a seed, client-side ledger, invariant checker, report.
+        .target(name: "ChaosCore", dependencies: ["LimiterCore", "JSONCore", "Membership"]),
 
         // Shells.
         .target(
@@ -114,6 +116,7 @@ let package = Package(
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "Placement"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "JSONCore"]),
+        .testTarget(name: "ChaosCoreTests", dependencies: ["ChaosCore", "LimiterCore", "JSONCore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Alerting", "TestSupport"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
         .testTarget(
