@@ -31,7 +31,9 @@ public enum AdmissionJudge {
         public var worst: Window?
     }
 
-    /// A judged window: `[fromMs, toMs]` held `count` admissions against `bound`.
+    /// Where the bound was broken: `count` admissions, all decided within
+    /// `[fromMs, toMs]` (for the aligned windows, inside one window), where at
+    /// most `bound` could be.
     public struct Window: Sendable, Hashable {
         public var fromMs: Int64
         public var toMs: Int64
@@ -64,21 +66,23 @@ public enum AdmissionJudge {
     }
 
     private static func alignedWindows(_ hits: [AdmittedHit], limit: Int, periodMs w: Int64) -> Verdict {
-        var perWindow: [Int64: Int] = [:]
+        var perWindow: [Int64: [AdmittedHit]] = [:]
         var uncounted = 0
         for hit in hits {
             let window = floorDiv(hit.sentMs, w)
             if window == floorDiv(hit.receivedMs, w) {
-                perWindow[window, default: 0] += 1
+                perWindow[window, default: []].append(hit)
             } else {
                 uncounted += 1
             }
         }
         var verdict = Verdict(admitted: hits.count, uncounted: uncounted, excess: 0, worst: nil)
-        for (window, count) in perWindow.sorted(by: { $0.key < $1.key }) {
-            verdict.excess += max(0, count - limit)
-            if count > limit, count - limit > (verdict.worst.map { $0.count - $0.bound } ?? 0) {
-                verdict.worst = Window(fromMs: window * w, toMs: (window + 1) * w - 1, count: count, bound: limit)
+        for (_, counted) in perWindow.sorted(by: { $0.key < $1.key }) {
+            verdict.excess += max(0, counted.count - limit)
+            if counted.count > limit, counted.count - limit > (verdict.worst.map { $0.count - $0.bound } ?? 0) {
+                // The span the window's counted hits were decided in, not the whole (maybe hour-long) window.
+                verdict.worst = Window(fromMs: counted.map(\.sentMs).min()!, toMs: counted.map(\.receivedMs).max()!,
+                                       count: counted.count, bound: limit)
             }
         }
         return verdict

@@ -54,7 +54,7 @@ struct AdmissionJudgeTests {
         #expect(inside.excess == 1)
         #expect(inside.uncounted == 0)
         let worst = try #require(inside.worst)
-        #expect(worst.fromMs == edge - 5_000 && worst.count == 4 && worst.bound == 3)
+        #expect(worst.fromMs == before[0].sentMs && worst.toMs == edge - 1 && worst.count == 4 && worst.bound == 3)
     }
 
     @Test("fixed_window: excess is summed over the disjoint windows")
