@@ -72,9 +72,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Chaos",
+            dependencies: [
+                "ChaosCore", "JSONCore", "Membership",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Commands",
             dependencies: [
-                "NodeServer", "JSONCore",
+                "NodeServer", "JSONCore", "Chaos", "ChaosCore",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
