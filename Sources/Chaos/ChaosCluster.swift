@@ -54,7 +54,7 @@ actor ChaosCluster {
         let port = port(of: id)
         while true {
             if let process = current[id], !process.isRunning {
-                throw ChaosError("node \(id) exited with status \(process.exitStatus ?? -1) while starting:\n\(process.tail())")
+                throw ChaosError("node \(id) \(process.exitDescription ?? "exited") while starting:\n\(process.tail())")
             }
             if let health = try? await Self.get(port: port, path: "/health"), health.status == 200 {
                 let seen = (try? JSONParser.parse(health.body))?[member: "members"]
@@ -131,6 +131,23 @@ actor ChaosCluster {
             for process in running { group.addTask { await process.stop(grace: .seconds(10)) } }
         }
         for process in running { view.set(process.id, .stopped) }
+    }
+
+    /// Nodes whose process exited although no fault stopped it (a crash
+    /// under load): each is marked killed, so clients stop asking it and
+    /// later faults pass it by, and returned once with its exit status.
+    func reapUnexpectedExits() -> [(id: String, how: String)] {
+        var exited: [(id: String, how: String)] = []
+        for (id, process) in current.sorted(by: { $0.key < $1.key }) where !process.isRunning {
+            switch view.state(of: id) {
+            case .live, .starting, .frozen:
+                view.set(id, .killed)
+                exited.append((id, process.exitDescription ?? "exited"))
+            case .notStarted, .killed, .leaving, .stopped:
+                break
+            }
+        }
+        return exited
     }
 
     /// The processes still running (none after ``stopAll()``).

@@ -1,6 +1,7 @@
 import ChaosCore
 import Foundation
 import NIOCore
+import Synchronization
 
 /// One chaos run end to end: a project directory, real node processes, the
 /// clients, the faults of a seeded ``FaultSchedule``, and the report.
@@ -108,19 +109,18 @@ public struct ChaosRun: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let startMs = Self.wallMs()
-        var events: [FaultEvent] = []
+        let log = EventLog(start: start, say: say)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await clients.run(shared) }
+            group.addTask { await watchForCrashes(cluster, log: log, until: shared) }
             do {
-                var log = EventLog(start: start, say: say)
                 for planned in schedule.faults {
                     try await clock.sleep(until: max(clock.now, start + .milliseconds(planned.atMs)))
-                    try await inject(planned.fault, workload: workload, cluster: cluster, log: &log)
+                    try await inject(planned.fault, workload: workload, cluster: cluster, log: log)
                 }
                 let lastEnd = clock.now
                 let end = max(start + .milliseconds(options.durationMs), lastEnd + .milliseconds(schedule.plan.tailMs))
                 if end > clock.now { try await clock.sleep(until: end) }
-                events = log.events
             } catch {
                 shared.stop.store(true, ordering: .relaxed)
                 throw error
@@ -134,14 +134,26 @@ public struct ChaosRun: Sendable {
                                       listedNodes: options.listedNodes, replicas: Self.replicas, clients: options.clients,
                                       keys: options.keys)
         let ledger = shared.ledger.withLock { $0 }
-        return ChaosReport(setup: setup, workload: workload, ledger: ledger, events: events, startMs: startMs, endMs: endMs)
+        return ChaosReport(setup: setup, workload: workload, ledger: ledger, events: log.events, startMs: startMs, endMs: endMs,
+                           unexpectedExits: log.crashes)
     }
 
-    private func inject(_ fault: Fault, workload: ChaosWorkload, cluster: ChaosCluster, log: inout EventLog) async throws {
+    /// Every 200 ms until the load stops: a node process that exited with
+    /// no fault stopping it is logged and taken out of the clients' view.
+    private func watchForCrashes(_ cluster: ChaosCluster, log: EventLog, until shared: ChaosClients.Shared) async {
+        while !shared.stop.load(ordering: .relaxed) {
+            for (id, how) in await cluster.reapUnexpectedExits() {
+                log.crash("\(id) \(how), and no fault of this run stopped it")
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private func inject(_ fault: Fault, workload: ChaosWorkload, cluster: ChaosCluster, log: EventLog) async throws {
         switch fault {
         case .kill(let keyIndex, let downMs):
             let key = workload.keys[keyIndex]
-            let id = try await target(ownerOf: key, cluster: cluster, log: &log, kind: .kill)
+            let id = try await target(ownerOf: key, cluster: cluster, log: log, kind: .kill)
             try await cluster.kill9(id)
             log.record(.kill, .began, "kill -9 \(id) (owner of \(key.name)); restart in \(Self.seconds(downMs)) s")
             try await Task.sleep(for: .milliseconds(downMs))
@@ -151,7 +163,7 @@ public struct ChaosRun: Sendable {
             log.record(.kill, .ended, "\(id) answers /health 200, \(Self.seconds(healthy)) s after its restart")
         case .freeze(let keyIndex, let frozenMs):
             let key = workload.keys[keyIndex]
-            let id = try await target(ownerOf: key, cluster: cluster, log: &log, kind: .freeze)
+            let id = try await target(ownerOf: key, cluster: cluster, log: log, kind: .freeze)
             try await cluster.freeze(id)
             log.record(.freeze, .began, "SIGSTOP \(id) (owner of \(key.name)) for \(Self.seconds(frozenMs)) s")
             try await Task.sleep(for: .milliseconds(frozenMs))
@@ -163,6 +175,10 @@ public struct ChaosRun: Sendable {
             let healthy = try await timed { try await cluster.waitHealthy(id) }
             log.record(.add, .ended, "\(id) answers /health 200, \(Self.seconds(healthy)) s after its start")
         case .remove(let id):
+            guard cluster.view.state(of: id) == .live else {
+                log.note("not removing \(id): it is \(cluster.view.state(of: id).rawValue)")
+                return
+            }
             log.record(.remove, .began, "SIGTERM \(id) (removed: a graceful leave)")
             var graceful = false
             let exited = try await timed { graceful = try await cluster.remove(id) }
@@ -173,7 +189,7 @@ public struct ChaosRun: Sendable {
 
     /// The live owner of `key`; if the ring names a node that is not live
     /// (a view not yet updated), the first live node instead, said so in the log.
-    private func target(ownerOf key: ChaosWorkload.Key, cluster: ChaosCluster, log: inout EventLog,
+    private func target(ownerOf key: ChaosWorkload.Key, cluster: ChaosCluster, log: EventLog,
                         kind: Fault.Kind) async throws -> String {
         let owner = try await cluster.owner(of: key.name, rule: key.rule)
         if cluster.view.state(of: owner) == .live { return owner }
@@ -210,21 +226,41 @@ public struct ChaosRun: Sendable {
     }
 }
 
-/// The fault events as they happen, each printed at once with its time.
-private struct EventLog {
+/// The fault events as they happen, each printed at once with its time;
+/// shared by the driver and the crash watcher.
+private final class EventLog: Sendable {
+    private struct Entries {
+        var events: [FaultEvent] = []
+        var crashes: [String] = []
+    }
+
     let start: ContinuousClock.Instant
     let say: @Sendable (String) -> Void
-    var events: [FaultEvent] = []
+    private let entries = Mutex(Entries())
 
-    var nowMs: Int64 {
+    init(start: ContinuousClock.Instant, say: @escaping @Sendable (String) -> Void) {
+        self.start = start
+        self.say = say
+    }
+
+    var events: [FaultEvent] { entries.withLock { $0.events } }
+    var crashes: [String] { entries.withLock { $0.crashes } }
+
+    private var nowMs: Int64 {
         let elapsed = ContinuousClock.now - start
         return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
     }
 
-    mutating func record(_ kind: Fault.Kind, _ phase: FaultEvent.Phase, _ text: String) {
+    func record(_ kind: Fault.Kind, _ phase: FaultEvent.Phase, _ text: String) {
         let event = FaultEvent(atMs: nowMs, kind: kind, phase: phase, text: text)
-        events.append(event)
+        entries.withLock { $0.events.append(event) }
         say(event.line)
+    }
+
+    func crash(_ text: String) {
+        let line = "[\(ChaosReport.clock(nowMs))] \(text)"
+        entries.withLock { $0.crashes.append(line) }
+        say(line)
     }
 
     func note(_ text: String) {

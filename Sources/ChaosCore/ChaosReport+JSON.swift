@@ -27,6 +27,10 @@ extension ChaosReport {
         writer.field("client_errors", clientErrors)
         writer.field("failed_against_down_node", failedAgainstDownNode)
         writer.field("failed_against_live_node", failedAgainstLiveNode)
+        writer.key("unexpected_exits")
+        writer.beginArray()
+        for line in unexpectedExits { writer.value(line) }
+        writer.endArray()
         if let span = longestUnanswerable {
             writer.key("longest_unanswerable")
             writer.beginObject()

@@ -74,10 +74,14 @@ public struct ChaosReport: Sendable {
     /// Sorted by excess, largest first.
     public var keysOver: [KeyOver]
     public var longestUnanswerable: Ledger.Unanswerable?
+    /// Node processes that exited with no fault stopping them, one line each with its time.
+    public var unexpectedExits: [String]
 
     /// Judges every key of `workload` in `ledger`; `startMs`/`endMs` bound the load (Unix-epoch ms).
-    public init(setup: Setup, workload: ChaosWorkload, ledger: Ledger, events: [FaultEvent], startMs: Int64, endMs: Int64) {
+    public init(setup: Setup, workload: ChaosWorkload, ledger: Ledger, events: [FaultEvent], startMs: Int64, endMs: Int64,
+                unexpectedExits: [String] = []) {
         self.setup = setup
+        self.unexpectedExits = unexpectedExits
         self.startMs = startMs
         self.endMs = endMs
         self.events = events
@@ -126,13 +130,13 @@ public struct ChaosReport: Sendable {
     }
 
     /// The run passes when no key was over-admitted, and under `strict` also
-    /// when every check was answered by some node.
+    /// when every check was answered by some node and no node crashed.
     public func passed(strict: Bool) -> Bool {
-        overAdmissions == 0 && (!strict || clientErrors == 0)
+        overAdmissions == 0 && (!strict || (clientErrors == 0 && unexpectedExits.isEmpty))
     }
 
-    /// `12.345s` right-aligned to 8 characters.
-    static func clock(_ ms: Int64) -> String {
+    /// `12.345s` right-aligned to 8 characters: how run times print.
+    public static func clock(_ ms: Int64) -> String {
         let text = "\(ms / 1000).\(String(ms % 1000).leftPadded(to: 3, with: "0"))s"
         return text.leftPadded(to: 8, with: " ")
     }

@@ -52,6 +52,18 @@ struct ChaosReportTests {
         #expect(!report.passed(strict: true))
     }
 
+    @Test("a node that exited by itself fails only --strict, and is named in the report")
+    func crashFailsStrict() {
+        let workload = ChaosWorkload(keyCount: 12)
+        var ledger = Ledger()
+        Self.admit(3, workload.keys[0], into: &ledger)
+        let report = ChaosReport(setup: Self.setup, workload: workload, ledger: ledger, events: [], startMs: Self.start,
+                                 endMs: Self.start + 30_000, unexpectedExits: ["[  12.300s] n2 exited by itself with status 1"])
+        #expect(report.passed(strict: false))
+        #expect(!report.passed(strict: true))
+        #expect(report.text.contains("node crashes:         1: [  12.300s] n2 exited by itself with status 1"))
+    }
+
     @Test("the JSON report parses and carries the figures and the faults by kind")
     func jsonReport() throws {
         let workload = ChaosWorkload(keyCount: 12)
