@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "Membership", dependencies: ["Wire"]),
         .target(name: "Rollout"),
         .target(name: "Alerting", dependencies: ["JSONCore"]),
+        // The chaos suite's judge: fault schedule from a seed, client-side ledger, invariant checker, report.
+        .target(name: "ChaosCore", dependencies: ["LimiterCore", "JSONCore", "Membership"]),
 
         // Shells.
         .target(
@@ -70,9 +72,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Chaos",
+            dependencies: [
+                "ChaosCore", "JSONCore", "Membership",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Commands",
             dependencies: [
-                "NodeServer", "JSONCore",
+                "NodeServer", "JSONCore", "Chaos", "ChaosCore",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -114,6 +125,7 @@ let package = Package(
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "Placement"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "JSONCore"]),
+        .testTarget(name: "ChaosCoreTests", dependencies: ["ChaosCore", "LimiterCore", "JSONCore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Alerting", "TestSupport"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
         .testTarget(

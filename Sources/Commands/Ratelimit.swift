@@ -13,7 +13,7 @@ public struct Ratelimit: AsyncParsableCommand {
             CertsCommand.self, ConfigCommand.self, SimulateCommand.self, EventsCommand.self,
             CompactCommand.self, BenchStoreCommand.self, CoordinatorCommand.self, DeployCommand.self, VersionsCommand.self,
             DeploymentsCommand.self, RolloutCommand.self, RollbackCommand.self,
-            DashboardsCommand.self, AlertsCommand.self, StatusCommand.self,
+            DashboardsCommand.self, AlertsCommand.self, StatusCommand.self, ChaosCommand.self,
         ]
     )
 
