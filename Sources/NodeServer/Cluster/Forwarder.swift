@@ -40,7 +40,10 @@ final class Forwarder: CheckForwarding {
     }
 
     private let lanes = Mutex<[String: Lane]>([:])
-    private let nextRequestID = Atomic<UInt64>(1)
+    /// Starts at a random value: an owner's reply cache is keyed by (sender,
+    /// id), and a restarted sender counting from 1 again would be answered
+    /// with the decisions of its previous life's batches.
+    private let nextRequestID = Atomic<UInt64>(UInt64.random(in: 1...(UInt64.max / 2)))
     private let peer: PeerService
     private let settings: Settings
     private let logger: Logger
