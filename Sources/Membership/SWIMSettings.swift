@@ -93,6 +93,12 @@ public struct SWIMSettings: Sendable, Hashable {
         /// push-pull with its seeds this often.
         public var joinRetryInterval: Int64 = 1_000
 
+        /// This often a node push-pulls with one seed it does not see alive
+        /// (declared dead, or reaped), as Serf reconnects to failed members:
+        /// two groups that declared each other dead in a partition find each
+        /// other again once the network heals. 0 turns it off.
+        public var reconnectInterval: Int64 = 3_000
+
         public init() {}
     }
 
@@ -168,6 +174,12 @@ public struct SWIMSettings: Sendable, Hashable {
             "gossip.joinRetryInterval",
             "> 0 ms",
             self.gossip.joinRetryInterval
+        )
+        try require(
+            self.gossip.reconnectInterval >= 0,
+            "gossip.reconnectInterval",
+            ">= 0 ms (0: off)",
+            self.gossip.reconnectInterval
         )
         try require(self.retention.deadMember >= 0, "retention.deadMember", ">= 0 ms", self.retention.deadMember)
         try require(self.retention.tombstone >= 0, "retention.tombstone", ">= 0 ms", self.retention.tombstone)

@@ -130,6 +130,7 @@ extension SWIMInstance {
         if !self.started {
             self.started = true
             self.nextPushPullAt = now + self.settings.gossip.pushPullInterval
+            self.nextReconnectAt = now + self.settings.gossip.reconnectInterval
             self.nextTickDue = now + self.settings.protocolPeriod
             directives.append(.scheduleTick(after: self.settings.protocolPeriod))
         }
@@ -171,6 +172,23 @@ extension SWIMInstance {
         self.nextJoinAttemptAt = now + self.settings.gossip.joinRetryInterval
         let state = self.fullState
         return self.seeds.map { .sendPushPull(to: $0, state: state) }
+    }
+
+    /// Every `gossip.reconnectInterval`, a push-pull with one random seed that
+    /// is neither this node nor seen alive or suspect (declared dead, or
+    /// reaped; not one that left). If it is up again, both sides learn the
+    /// other declared them dead, refute, and the next rounds merge the views.
+    mutating func reconnectIfDue(now: Int64) -> [SWIMDirective] {
+        guard self.settings.gossip.reconnectInterval > 0, now >= self.nextReconnectAt else { return [] }
+        self.nextReconnectAt = now + self.settings.gossip.reconnectInterval
+        let candidates = self.seeds.filter { seed in
+            guard seed.id != self.myself.id else { return false }
+            guard let record = self.records[seed.id] else { return true }
+            if case .dead = record.member.status { return true }
+            return false
+        }
+        guard let target = candidates.randomElement(using: &self.random) else { return [] }
+        return [.sendPushPull(to: target, state: self.fullState)]
     }
 
     /// Periodic anti-entropy with one random alive member.

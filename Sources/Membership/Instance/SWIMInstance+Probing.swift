@@ -42,6 +42,7 @@ extension SWIMInstance {
             }
             directives += self.retryJoinIfAlone(now: now)
             directives += self.pushPullIfDue(now: now)
+            directives += self.reconnectIfDue(now: now)
         }
         directives += self.fanOutGossip()
         directives.append(.scheduleTick(after: self.probeInterval))

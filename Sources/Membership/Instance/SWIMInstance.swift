@@ -43,6 +43,7 @@ public struct SWIMInstance: Sendable {
     var started = false
     var nextPushPullAt: Int64 = .max
     var nextJoinAttemptAt: Int64 = .max
+    var nextReconnectAt: Int64 = .max
     /// When the tick we last scheduled should fire; a much later tick means we were stalled.
     var nextTickDue: Int64?
 

@@ -183,11 +183,9 @@ struct PlacementSimulationTests {
         #expect(history() == first)
     }
 
-    /// Recorded as a known issue: the membership layer, not placement. SWIM never probes or
-    /// gossips to a member it declared dead, and only a node that knows no live member
-    /// retries its seeds, so two groups of two or more that declared each other dead stay
-    /// apart after the network heals (Serf's periodic reconnect to failed members would
-    /// close this). The schedules above draw only partitions that SWIM heals.
+    /// Two groups of two that declared each other dead find each other again through the
+    /// periodic push-pull with a seed not seen alive (`gossip.reconnectInterval`, Serf's
+    /// reconnect to failed members); without it they stayed apart after the network healed.
     @Test("A 2|2 partition longer than the suspicion timeout heals once the network does")
     func twoTwoPartition() {
         let simulation = PlacementSimulation(nodeCount: 4, seed: 15)
@@ -196,9 +194,7 @@ struct PlacementSimulationTests {
         simulation.cluster.run(until: 8_000)
         let agreed = simulation.runUntilAgreed(after: 8_000, deadline: 8_000 + 20_000, holding: 3_000)
         expectSafe(simulation, "2|2 partition")
-        withKnownIssue("SWIM does not reconnect two groups that declared each other dead") {
-            #expect(agreed != nil, "\(simulation.disagreement(within: 20_000))")
-        }
+        #expect(agreed != nil, "\(simulation.disagreement(within: 20_000))")
     }
 }
 
