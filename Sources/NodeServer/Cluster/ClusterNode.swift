@@ -21,6 +21,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
     let deployments: NodeDeployments
     private let view: ClusterView
     private let replies = ReplyCache()
+    private let rejections: PeerRejectionMetrics
     private let logger: Logger
 
     var services: [any Service] {
@@ -60,9 +61,11 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         let view = ClusterView(selfID: spec.id, topology: topology, logger: logger)
         self.view = view
         let inbox = PeerInbox()
+        let rejections = PeerRejectionMetrics(registry: versions.metrics.registry, node: spec.id)
+        self.rejections = rejections
         peer = PeerService(localID: spec.id, environment: config.environment, host: spec.host, port: spec.peerPort, tls: tls,
                            responder: { from, payload, reply in inbox.handle(from: from, payload: payload, reply: reply) },
-                           logger: logger, eventLoopGroup: group)
+                           onRejected: { rejections.record($0) }, logger: logger, eventLoopGroup: group)
         let myself = MemberMetadata(id: spec.id, peerAddress: HostPort(host: spec.host, port: spec.peerPort),
                                     httpAddress: HostPort(host: spec.host, port: spec.httpPort), build: BuildInfo.version)
         var seeds = topology.nodes.filter { $0.id != spec.id }.map { node in
@@ -125,6 +128,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         do {
             message = try PeerMessage(decoding: payload)
         } catch {
+            rejections.record(.malformedMessage)
             logger.warning("dropping malformed peer message", metadata: ["from": "\(sender)", "error": "\(error)"])
             return reply(PeerMessage.problem(status: 400, code: "malformed-peer-message", detail: "\(error)").buffer)
         }
@@ -134,7 +138,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
             reply(nil)
         case .checkBatch(let batch):
             let key = ReplyCache.Key(sender: sender, requestID: batch.requestID)
-            guard replies.begin(key, reply: reply) else { return }
+            guard replies.begin(key, reply: reply) else { return rejections.record(.replayed) }
             decideForwarded(batch) { [replies] answer in
                 let buffer = answer.buffer
                 reply(buffer)
@@ -158,6 +162,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
             let current = deployments.current
             reply((current.deployment.epoch > epoch ? PeerMessage.deploymentPush(current) : .deploymentStatus(current.deployment)).buffer)
         case .checkResults, .problem, .deploymentStatus:
+            rejections.record(.malformedMessage)
             reply(PeerMessage.problem(status: 400, code: "unexpected-peer-message", detail: "not a request").buffer)
         case .unsupported(let type, let version):
             reply(PeerMessage.problem(status: 501, code: "unsupported-peer-message",

@@ -32,12 +32,15 @@ final class PeerConnectionPool: Sendable {
     private let group: any EventLoopGroup
     private let tls: PeerTLS
     private let configuration: PeerService.Configuration
+    private let onRejected: PeerRejectionHandler
     private let logger: Logger
 
-    init(group: any EventLoopGroup, tls: PeerTLS, configuration: PeerService.Configuration, logger: Logger) {
+    init(group: any EventLoopGroup, tls: PeerTLS, configuration: PeerService.Configuration,
+         onRejected: @escaping PeerRejectionHandler, logger: Logger) {
         self.group = group
         self.tls = tls
         self.configuration = configuration
+        self.onRejected = onRejected
         self.logger = logger
     }
 
@@ -126,6 +129,7 @@ final class PeerConnectionPool: Sendable {
         }()
         let tls = self.tls
         let configuration = self.configuration
+        let onRejected = self.onRejected
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelInitializer { channel in
@@ -138,6 +142,7 @@ final class PeerConnectionPool: Sendable {
                         local: tls.identity,
                         role: .client(expected: peer.id),
                         helloTimeout: TimeAmount(configuration.helloTimeout),
+                        onRejected: onRejected,
                         logger: logger,
                         established: established
                     ))
