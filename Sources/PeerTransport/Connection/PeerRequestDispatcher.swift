@@ -41,8 +41,8 @@ final class PeerRequestDispatcher: ChannelInboundHandler {
                 logger.warning("refusing a peer request: too many in flight on one connection",
                                metadata: ["peer": "\(peer)", "limit": "\(maxInFlight)"])
                 let reason = "more than \(maxInFlight) requests in flight on this connection"
-                context.writeAndFlush(wrapOutboundOut(PeerFrame(kind: .error, correlationID: correlationID, text: reason)), promise: nil)
                 onRejected(PeerRejection(reason: .overload, peer: peer, message: reason))
+                context.writeAndFlush(wrapOutboundOut(PeerFrame(kind: .error, correlationID: correlationID, text: reason)), promise: nil)
                 return
             }
             inFlight += 1
