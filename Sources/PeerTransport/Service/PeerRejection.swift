@@ -33,7 +33,8 @@ public struct PeerRejection: Sendable, Hashable, CustomStringConvertible {
     }
 
     public let reason: Reason
-    /// The peer's node id once authenticated, else its address.
+    /// The peer's node id once authenticated (on a connection this node
+    /// dialed, the id it dialed), else its address.
     public let peer: String
     /// Why, as logged.
     public let message: String
