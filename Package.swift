@@ -136,8 +136,11 @@ let package = Package(
         .testTarget(
             name: "NodeServerTests",
             dependencies: [
-                "NodeServer", "JSONCore", "PeerTransport", "TestSupport",
+                "NodeServer", "JSONCore", "PeerTransport", "TestSupport", "PeerTestSupport", "Config",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

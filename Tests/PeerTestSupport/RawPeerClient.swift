@@ -46,6 +46,24 @@ public enum RawPeerClient {
             }
     }
 
+    /// A plain TCP connection, no TLS: for bytes that are not TLS at all.
+    public static func connectPlain(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// `frame` as it travels on the wire (length prefix, header, payload), to
+    /// write through ``connectBytes(port:tls:)`` and cut or alter on purpose.
+    public static func encoded(_ frame: PeerFrame) throws -> ByteBuffer {
+        var buffer = ByteBuffer()
+        try PeerFrameEncoder().encode(data: frame, out: &buffer)
+        return buffer
+    }
+
     /// A TLS connection speaking frames, but with no hello or identity logic of its own.
     public static func connectFrames(port: Int, tls: TLSConfiguration) async throws -> NIOAsyncChannel<PeerFrame, PeerFrame> {
         let context = try NIOSSLContext(configuration: tls)

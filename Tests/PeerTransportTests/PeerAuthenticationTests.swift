@@ -43,6 +43,7 @@ struct PeerAuthenticationTests {
                     }
                     #expect(received.isEmpty)
                     #expect(await cluster.logs.waitFor("CERTIFICATE_VERIFY_FAILED", metadata: ["node": "n1"]) != nil)
+                    #expect(await cluster.rejections.waitForReasons(of: "n1", count: 2) == [.handshake, .handshake])
                 }
                 await intruder.shutdown()
                 #expect(calls.count.withLock { $0 } == 0)
@@ -65,6 +66,8 @@ struct PeerAuthenticationTests {
                     #expect(error?.message.contains("CERTIFICATE_VERIFY_FAILED") == true)
                 }
                 await client.shutdown()
+                // The dialing side counts the server it refused too.
+                #expect(cluster.rejections.reasons(of: "n1") == [.handshake])
                 #expect(calls.count.withLock { $0 } == 0)
                 #expect(await cluster.logs.waitFor("TLS with peer \"n2\" failed") != nil)
             }
@@ -86,6 +89,7 @@ struct PeerAuthenticationTests {
                 }
                 #expect(received.isEmpty)
                 #expect(await cluster.logs.waitFor("PEER_DID_NOT_RETURN_A_CERTIFICATE") != nil)
+                #expect(await cluster.rejections.waitForReasons(of: "n1") == [.handshake])
             }
             #expect(calls.count.withLock { $0 } == 0)
         }
@@ -106,8 +110,11 @@ struct PeerAuthenticationTests {
                 // The impostor logs the reason n1 sent it too; the record wanted is n1's.
                 let logged = await cluster.logs.waitFor(#"peer certificate is for "n3", but it claims to be "n2""#, metadata: ["node": "n1"])
                 #expect(logged != nil)
+                #expect(await cluster.rejections.waitForReasons(of: "n1") == [.identity])
             }
             await impostor.shutdown()
+            // Being refused is not input the impostor refused.
+            #expect(cluster.rejections.reasons(of: "n2").isEmpty)
             #expect(calls.count.withLock { $0 } == 0)
         }
     }
@@ -128,6 +135,7 @@ struct PeerAuthenticationTests {
             await client.shutdown()
             #expect(calls.count.withLock { $0 } == 0)
             #expect(await cluster.logs.waitFor(#"peer certificate is for "n3", but we dialed "n2""#, metadata: ["node": "n1"]) != nil)
+            #expect(cluster.rejections.reasons(of: "n1") == [.identity])
         }
     }
 
@@ -144,6 +152,7 @@ struct PeerAuthenticationTests {
                 }
                 #expect(error?.code == .identityMismatch)
                 #expect(await cluster.logs.waitFor(#"environment "staging", but we are "test""#) != nil)
+                #expect(await cluster.rejections.waitForReasons(of: "n1") == [.identity])
             }
             await stranger.shutdown()
         }

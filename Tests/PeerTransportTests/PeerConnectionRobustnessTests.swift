@@ -3,17 +3,23 @@ import PeerTestSupport
 import Testing
 @testable import PeerTransport
 
-/// Bad bytes close only the connection that sent them; the server keeps serving.
+/// Bad bytes close only the connection that sent them, are reported once to
+/// the server's `onRejected` handler with their reason, and the server keeps
+/// serving.
 @Suite("Peer connection robustness", .timeLimit(.minutes(1)))
 struct PeerConnectionRobustnessTests {
     /// Sends `bytes` on an authenticated-by-certificate TLS connection (after a
-    /// valid hello when `helloFirst`), expects the server to close it, then checks
-    /// that a well-behaved node is still served.
+    /// valid hello when `helloFirst`), expects the server to close it (after an
+    /// error frame saying why when `refusedWithError`), to report it rejected as
+    /// `rejectedAs` and nothing else, then checks that a well-behaved node is
+    /// still served.
     private func expectOnlyThisConnectionCloses(
         bytes: [UInt8],
         helloFirst: Bool,
         closeAfterWriting: Bool = false,
         loggedReason: String,
+        rejectedAs reason: PeerRejection.Reason,
+        refusedWithError: Bool = false,
         configuration: PeerService.Configuration = PeerService.Configuration()
     ) async throws {
         try await withInProcessPeerCluster { cluster in
@@ -48,10 +54,20 @@ struct PeerConnectionRobustnessTests {
                     } catch {}
                     return rest
                 }
-                #expect(received.isEmpty, "the server answered bytes it should have refused")
+                if refusedWithError {
+                    var answer = received.reduce(into: ByteBuffer()) { all, chunk in var chunk = chunk; all.writeBuffer(&chunk) }
+                    var decoder = PeerFrameDecoder()
+                    let refusal = try decoder.decode(buffer: &answer)
+                    #expect(refusal?.kind == .error && refusal.map { String(buffer: $0.payload) }?.contains(loggedReason) == true,
+                            "expected one error frame naming \(loggedReason), got \(String(describing: refusal))")
+                } else {
+                    #expect(received.isEmpty, "the server answered bytes it should have refused")
+                }
                 let logged = await cluster.logs.waitFor(loggedReason)
                 #expect(logged != nil, "no log mentioning \(loggedReason)")
                 #expect(logged?.metadata["node"] == "n1")
+                #expect(await cluster.rejections.waitForReasons(of: "n1") == [reason])
+                #expect(cluster.rejections.rejections(of: "n1").first?.message.contains(loggedReason) == true)
 
                 // Same connection as before, still fine; and a brand-new one works too.
                 #expect(String(buffer: try await good.request(to: peer, payload: ByteBuffer(string: "after"), timeout: .seconds(10))) == "n3:after")
@@ -60,10 +76,13 @@ struct PeerConnectionRobustnessTests {
                 await fresh.shutdown()
             }
             await good.shutdown()
+            // One rejection, and the well-behaved nodes on either side refused nothing.
+            #expect(cluster.rejections.reasons(of: "n1") == [reason])
+            #expect(cluster.rejections.reasons(of: "n2").isEmpty && cluster.rejections.reasons(of: "n3").isEmpty)
         }
     }
 
-    @Test("a frame announcing more than the size cap closes that connection only")
+    @Test("a frame announcing more than the size cap closes that connection only, rejected as oversize")
     func oversizeFrame() async throws {
         var configuration = PeerService.Configuration()
         configuration.maxFrameSize = 64 * 1024
@@ -72,40 +91,79 @@ struct PeerConnectionRobustnessTests {
             bytes: [0, 0x10, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 1],
             helloFirst: true,
             loggedReason: "exceeds the 65536-byte limit",
+            rejectedAs: .oversize,
             configuration: configuration
         )
     }
 
-    @Test("garbage bytes instead of a frame close that connection only")
+    @Test("an HTTP request instead of a frame closes that connection only, rejected as oversize (\"GET \" read as a length is 1.2 GB)")
     func garbage() async throws {
         try await self.expectOnlyThisConnectionCloses(
             bytes: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
             helloFirst: false,
-            loggedReason: "bad frame from"
+            loggedReason: "bad frame from",
+            rejectedAs: .oversize
         )
     }
 
-    @Test("an unknown frame kind after the hello closes that connection only")
+    @Test("a request frame before the hello is refused with an error frame and closes that connection only, as a bad frame")
+    func requestBeforeHello() async throws {
+        var request = ByteBuffer()
+        try PeerFrameEncoder().encode(data: PeerFrame(kind: .request, correlationID: 1, text: "hi"), out: &request)
+        try await self.expectOnlyThisConnectionCloses(
+            bytes: Array(request.readableBytesView),
+            helloFirst: false,
+            loggedReason: "expected a hello frame first, got request",
+            rejectedAs: .badFrame,
+            refusedWithError: true
+        )
+    }
+
+    @Test("a response frame from a client closes that connection only, as a bad frame")
+    func responseFromClient() async throws {
+        var response = ByteBuffer()
+        try PeerFrameEncoder().encode(data: PeerFrame(kind: .response, correlationID: 5, text: "unasked"), out: &response)
+        try await self.expectOnlyThisConnectionCloses(
+            bytes: Array(response.readableBytesView),
+            helloFirst: true,
+            loggedReason: "unexpected response frame from a client",
+            rejectedAs: .badFrame
+        )
+    }
+
+    @Test("an unknown frame kind after the hello closes that connection only, as a bad frame")
     func unknownKind() async throws {
         try await self.expectOnlyThisConnectionCloses(
             bytes: [0, 0, 0, 10, 1, 77, 0, 0, 0, 0, 0, 0, 0, 1],
             helloFirst: true,
-            loggedReason: "unknown frame kind 77"
+            loggedReason: "unknown frame kind 77",
+            rejectedAs: .badFrame
         )
     }
 
-    @Test("a frame cut off by end of stream closes that connection only")
+    @Test("an unknown frame version after the hello closes that connection only, as a bad frame")
+    func unknownVersion() async throws {
+        try await self.expectOnlyThisConnectionCloses(
+            bytes: [0, 0, 0, 10, 9, 2, 0, 0, 0, 0, 0, 0, 0, 1],
+            helloFirst: true,
+            loggedReason: "unknown frame version 9",
+            rejectedAs: .badFrame
+        )
+    }
+
+    @Test("a frame cut off by end of stream closes that connection only, as a bad frame")
     func truncatedFrame() async throws {
         // Announces 100 bytes, sends 20, then EOF.
         try await self.expectOnlyThisConnectionCloses(
             bytes: [0, 0, 0, 100, 1, 2, 0, 0, 0, 0, 0, 0, 0, 1] + Array(repeating: 0x61, count: 6),
             helloFirst: true,
             closeAfterWriting: true,
-            loggedReason: "connection ended inside a frame"
+            loggedReason: "connection ended inside a frame",
+            rejectedAs: .badFrame
         )
     }
 
-    @Test("a connection that never says hello is closed after the hello timeout")
+    @Test("a connection that never says hello is closed after the hello timeout, rejected as a failed handshake")
     func silentConnection() async throws {
         var configuration = PeerService.Configuration()
         // Long enough for the well-behaved connections to authenticate on a loaded machine.
@@ -114,6 +172,7 @@ struct PeerConnectionRobustnessTests {
             bytes: [],
             helloFirst: false,
             loggedReason: "did not complete the TLS and hello exchange",
+            rejectedAs: .handshake,
             configuration: configuration
         )
     }

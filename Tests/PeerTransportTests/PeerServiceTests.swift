@@ -19,7 +19,7 @@ struct PeerServiceTests {
         }
     }
 
-    @Test("requests beyond the per-connection limit are refused at once with an error naming it; the others are answered")
+    @Test("requests beyond the per-connection limit are refused at once with an error naming it, reported as overload; the others are answered")
     func inFlightLimit() async throws {
         try await withInProcessPeerCluster { cluster in
             let gate = AsyncStream<Void>.makeStream()
@@ -43,6 +43,8 @@ struct PeerServiceTests {
                         _ = try await client.request(to: peer, payload: ByteBuffer(string: "one too many"), timeout: .seconds(10))
                     }
                     #expect(error?.message.contains("more than 3 requests in flight") == true, "\(String(describing: error))")
+                    #expect(cluster.rejections.rejections(of: "n2").map(\.reason) == [.overload])
+                    #expect(cluster.rejections.rejections(of: "n2").first?.peer == "n1")
                     gate.continuation.finish()
                     var answers: [String] = []
                     for try await answer in group { answers.append(answer) }

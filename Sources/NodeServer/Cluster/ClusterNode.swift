@@ -28,6 +28,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
     /// Copies of each admitted hit, the decider's included (`replicas`).
     let replicas: Int
     private let replies = ReplyCache()
+    private let rejections: PeerRejectionMetrics
     let logger: Logger
 
     var services: [any Service] {
@@ -69,9 +70,11 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         self.view = view
         replicas = topology.replicas
         let inbox = PeerInbox()
+        let rejections = PeerRejectionMetrics(registry: versions.metrics.registry, node: spec.id)
+        self.rejections = rejections
         peer = PeerService(localID: spec.id, environment: config.environment, host: spec.host, port: spec.peerPort, tls: tls,
                            responder: { from, payload, reply in inbox.handle(from: from, payload: payload, reply: reply) },
-                           logger: logger, eventLoopGroup: group)
+                           onRejected: { rejections.record($0) }, logger: logger, eventLoopGroup: group)
         let myself = MemberMetadata(id: spec.id, peerAddress: HostPort(host: spec.host, port: spec.peerPort),
                                     httpAddress: HostPort(host: spec.host, port: spec.httpPort), build: BuildInfo.version)
         var seeds = topology.nodes.filter { $0.id != spec.id }.map { node in
@@ -171,6 +174,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         do {
             message = try PeerMessage(decoding: payload)
         } catch {
+            rejections.record(.malformedMessage)
             logger.warning("dropping malformed peer message", metadata: ["from": "\(sender)", "error": "\(error)"])
             return reply(PeerMessage.problem(status: 400, code: "malformed-peer-message", detail: "\(error)").buffer)
         }
@@ -180,7 +184,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
             reply(nil)
         case .checkBatch(let batch):
             let key = ReplyCache.Key(sender: sender, requestID: batch.requestID)
-            guard replies.begin(key, reply: reply) else { return }
+            guard replies.begin(key, reply: reply) else { return rejections.record(.replayed) }
             decideForwarded(batch) { [replies] answer in
                 let buffer = answer.buffer
                 reply(buffer)
@@ -208,6 +212,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         case .pull(let nodes, let after):
             handlePull(nodes: nodes, after: after, from: sender, reply: reply)
         case .checkResults, .problem, .deploymentStatus, .replicated, .pulled:
+            rejections.record(.malformedMessage)
             reply(PeerMessage.problem(status: 400, code: "unexpected-peer-message", detail: "not a request").buffer)
         case .unsupported(let type, let version):
             reply(PeerMessage.problem(status: 501, code: "unsupported-peer-message",

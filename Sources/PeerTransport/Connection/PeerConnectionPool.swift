@@ -32,12 +32,15 @@ final class PeerConnectionPool: Sendable {
     private let group: any EventLoopGroup
     private let tls: PeerTLS
     private let configuration: PeerService.Configuration
+    private let onRejected: PeerRejectionHandler
     private let logger: Logger
 
-    init(group: any EventLoopGroup, tls: PeerTLS, configuration: PeerService.Configuration, logger: Logger) {
+    init(group: any EventLoopGroup, tls: PeerTLS, configuration: PeerService.Configuration,
+         onRejected: @escaping PeerRejectionHandler, logger: Logger) {
         self.group = group
         self.tls = tls
         self.configuration = configuration
+        self.onRejected = onRejected
         self.logger = logger
     }
 
@@ -126,6 +129,7 @@ final class PeerConnectionPool: Sendable {
         }()
         let tls = self.tls
         let configuration = self.configuration
+        let onRejected = self.onRejected
         var bootstrap = ClientBootstrap(group: eventLoop)
         if let source = configuration.sourceAddress, let address = try? SocketAddress(ipAddress: source, port: 0) {
             bootstrap = bootstrap.bind(to: address)
@@ -142,6 +146,7 @@ final class PeerConnectionPool: Sendable {
                         local: tls.identity,
                         role: .client(expected: peer.id),
                         helloTimeout: TimeAmount(configuration.helloTimeout),
+                        onRejected: onRejected,
                         logger: logger,
                         established: established
                     ))

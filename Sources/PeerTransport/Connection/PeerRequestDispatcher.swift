@@ -13,14 +13,17 @@ final class PeerRequestDispatcher: ChannelInboundHandler {
     private let responder: PeerResponder
     private let maxFrameSize: Int
     private let maxInFlight: Int
+    private let onRejected: PeerRejectionHandler
     private let logger: Logger
     private var peer: String?
     private var inFlight = 0
 
-    init(responder: @escaping PeerResponder, maxFrameSize: Int, maxInFlight: Int, logger: Logger) {
+    init(responder: @escaping PeerResponder, maxFrameSize: Int, maxInFlight: Int, onRejected: @escaping PeerRejectionHandler,
+         logger: Logger) {
         self.responder = responder
         self.maxFrameSize = maxFrameSize
         self.maxInFlight = maxInFlight
+        self.onRejected = onRejected
         self.logger = logger
     }
 
@@ -37,9 +40,9 @@ final class PeerRequestDispatcher: ChannelInboundHandler {
             guard inFlight < maxInFlight else {
                 logger.warning("refusing a peer request: too many in flight on one connection",
                                metadata: ["peer": "\(peer)", "limit": "\(maxInFlight)"])
-                let refusal = PeerFrame(kind: .error, correlationID: correlationID,
-                                        text: "more than \(maxInFlight) requests in flight on this connection")
-                context.writeAndFlush(wrapOutboundOut(refusal), promise: nil)
+                let reason = "more than \(maxInFlight) requests in flight on this connection"
+                onRejected(PeerRejection(reason: .overload, peer: peer, message: reason))
+                context.writeAndFlush(wrapOutboundOut(PeerFrame(kind: .error, correlationID: correlationID, text: reason)), promise: nil)
                 return
             }
             inFlight += 1

@@ -37,6 +37,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private let local: NodeIdentity
     private let role: Role
     private let helloTimeout: TimeAmount
+    private let onRejected: PeerRejectionHandler
     private var logger: Logger
     private var state = State.awaitingHello
     private var helloDeadline: Scheduled<Void>?
@@ -44,10 +45,12 @@ final class PeerSessionHandler: ChannelInboundHandler {
     /// ``PeerError`` otherwise. Callers on the client side wait for it before sending.
     let established: EventLoopPromise<String>
 
-    init(local: NodeIdentity, role: Role, helloTimeout: TimeAmount, logger: Logger, established: EventLoopPromise<String>) {
+    init(local: NodeIdentity, role: Role, helloTimeout: TimeAmount, onRejected: @escaping PeerRejectionHandler, logger: Logger,
+         established: EventLoopPromise<String>) {
         self.local = local
         self.role = role
         self.helloTimeout = helloTimeout
+        self.onRejected = onRejected
         self.logger = logger
         self.established = established
     }
@@ -60,7 +63,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             self.fail(context: context, PeerError(
                 code: .handshakeFailed,
                 message: "\(self.describePeer) did not complete the TLS and hello exchange within \(self.helloTimeout)"
-            ))
+            ), rejecting: .handshake)
         }
         if context.channel.isActive { self.sendHelloIfClient(context: context) }
     }
@@ -104,12 +107,16 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     /// TLS failures (unknown CA, missing certificate), framing errors (oversize,
-    /// garbage, truncation): log why and close this connection only.
+    /// garbage, truncation): log why, report the rejection, and close this
+    /// connection only. Other errors (a reset, a closed channel) are a
+    /// connection ending, not input to refuse.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         let peerError: PeerError
+        let rejection: PeerRejection.Reason?
         switch error {
         case let error as PeerFrameError:
             peerError = PeerError(code: .connectionClosed, message: "bad frame from \(self.describePeer): \(error)")
+            if case .tooLarge = error.reason { rejection = .oversize } else { rejection = .badFrame }
         case NIOSSLError.uncleanShutdown:
             // The peer went away without close_notify (killed, crashed): not our concern.
             self.logger.debug("peer connection ended without TLS close_notify")
@@ -117,12 +124,15 @@ final class PeerSessionHandler: ChannelInboundHandler {
             return
         case let error as NIOSSLError:
             peerError = PeerError(code: .handshakeFailed, message: "TLS with \(self.describePeer) failed: \(error)")
+            rejection = .handshake
         case let error as BoringSSLError:
             peerError = PeerError(code: .handshakeFailed, message: "TLS with \(self.describePeer) failed: \(error)")
+            rejection = .handshake
         default:
             peerError = PeerError(code: .connectionClosed, message: "connection to \(self.describePeer) failed: \(error)")
+            rejection = nil
         }
-        self.fail(context: context, peerError)
+        self.fail(context: context, peerError, rejecting: rejection)
     }
 
     // MARK: - Hello
@@ -143,7 +153,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             return
         }
         guard hello.kind == .hello else {
-            self.refuse(context: context, "expected a hello frame first, got \(hello.kind)")
+            self.refuse(context: context, "expected a hello frame first, got \(hello.kind)", as: .badFrame)
             return
         }
         let claimed = hello.text
@@ -203,18 +213,24 @@ final class PeerSessionHandler: ChannelInboundHandler {
         self.established.succeed(peer)
     }
 
-    /// Refuses an authenticated-by-CA peer whose identity does not fit: tell it why
-    /// (server side) so the operator on the other end sees the reason too, then close.
-    private func refuse(context: ChannelHandlerContext, _ reason: String) {
+    /// Refuses an authenticated-by-CA peer whose identity (or first frame) does not
+    /// fit: tell it why (server side) so the operator on the other end sees the
+    /// reason too, then close.
+    private func refuse(context: ChannelHandlerContext, _ reason: String, as rejection: PeerRejection.Reason = .identity) {
         if case .server = self.role, context.channel.isActive {
             context.writeAndFlush(self.wrapOutboundOut(PeerFrame(kind: .error, correlationID: 0, text: reason)), promise: nil)
         }
-        self.fail(context: context, PeerError(code: .identityMismatch, message: reason))
+        self.fail(context: context, PeerError(code: .identityMismatch, message: reason), rejecting: rejection)
     }
 
-    private func fail(context: ChannelHandlerContext, _ error: PeerError) {
+    /// Closes the connection; the first failure on it is logged and, when the
+    /// peer's input is to blame (`rejecting`), reported once.
+    private func fail(context: ChannelHandlerContext, _ error: PeerError, rejecting rejection: PeerRejection.Reason? = nil) {
         if case .closed = self.state {} else {
             self.logger.warning("closing peer connection: \(error.message)", metadata: ["error.code": "\(error.code)"])
+            if let rejection {
+                self.onRejected(PeerRejection(reason: rejection, peer: self.peerName, message: error.message))
+            }
         }
         self.state = .closed
         self.helloDeadline?.cancel()
@@ -225,6 +241,15 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private func close(context: ChannelHandlerContext) {
         self.state = .closed
         context.close(promise: nil)
+    }
+
+    /// The peer's node id once known, else its address.
+    private var peerName: String {
+        switch (self.state, self.role) {
+        case (.established(let peer), _): return peer
+        case (_, .client(let expected)): return expected
+        case (_, .server): return self.logger[metadataKey: "peer.address"].map { "\($0)" } ?? "(unknown address)"
+        }
     }
 
     private var describePeer: String {

@@ -96,12 +96,13 @@ extension PeerService {
             local: self.tls.identity,
             role: .server,
             helloTimeout: TimeAmount(self.configuration.helloTimeout),
+            onRejected: self.onRejected,
             logger: self.logger,
             established: channel.eventLoop.makePromise(of: String.self)
         ))
         try sync.addHandler(PeerRequestDispatcher(
             responder: self.responder, maxFrameSize: self.configuration.maxFrameSize,
-            maxInFlight: self.configuration.maxRequestsInFlight, logger: self.logger
+            maxInFlight: self.configuration.maxRequestsInFlight, onRejected: self.onRejected, logger: self.logger
         ))
     }
 
@@ -115,8 +116,16 @@ extension PeerService {
         if let remote = connection.channel.remoteAddress { logger[metadataKey: "peer.address"] = "\(remote)" }
         do {
             try await connection.executeThenClose { inbound, _ in
-                for try await frame in inbound where frame.kind != .hello {
-                    logger.warning("closing peer connection: unexpected \(frame.kind) frame from a client")
+                // The first hello is the one PeerSessionHandler checked against the certificate.
+                var peer: String?
+                for try await frame in inbound {
+                    guard frame.kind != .hello else {
+                        if peer == nil { peer = frame.text }
+                        continue
+                    }
+                    let reason = "unexpected \(frame.kind) frame from a client"
+                    logger.warning("closing peer connection: \(reason)", metadata: ["peer": "\(peer ?? "?")"])
+                    self.onRejected(PeerRejection(reason: .badFrame, peer: peer ?? "?", message: reason))
                     return
                 }
             }

@@ -64,6 +64,7 @@ public final class PeerService: Sendable {
 
     let tls: PeerTLS
     let responder: PeerResponder
+    let onRejected: PeerRejectionHandler
     let logger: Logger
     let eventLoopGroup: any EventLoopGroup
     let pool: PeerConnectionPool
@@ -82,6 +83,8 @@ public final class PeerService: Sendable {
     ///   - localID: this node's id; `tls` must hold this node's certificate.
     ///   - host, port: where to listen (port 0 picks a free port, see ``boundPort``).
     ///   - responder: answers requests from peers on their connection's event loop.
+    ///   - onRejected: told of each peer input refused (``PeerRejection``), on
+    ///     any thread, so the node can count it; must not block.
     public init(
         localID: String,
         environment: String,
@@ -89,6 +92,7 @@ public final class PeerService: Sendable {
         port: Int,
         tls: PeerTLS,
         responder: @escaping PeerResponder,
+        onRejected: @escaping PeerRejectionHandler = { _ in },
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         configuration: Configuration = Configuration()
@@ -99,6 +103,7 @@ public final class PeerService: Sendable {
         self.port = port
         self.tls = tls
         self.responder = responder
+        self.onRejected = onRejected
         var logger = logger
         logger[metadataKey: "node"] = "\(localID)"
         self.logger = logger
@@ -109,7 +114,8 @@ public final class PeerService: Sendable {
             configuration.sourceAddress = host
         }
         self.configuration = configuration
-        self.pool = PeerConnectionPool(group: eventLoopGroup, tls: tls, configuration: configuration, logger: logger)
+        self.pool = PeerConnectionPool(group: eventLoopGroup, tls: tls, configuration: configuration, onRejected: onRejected,
+                                       logger: logger)
     }
 
     /// The address the peer port is bound to, once ``bind()`` or ``run()`` has bound it.

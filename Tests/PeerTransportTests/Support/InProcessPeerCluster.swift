@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PeerTestSupport
+import Synchronization
 import TestSupport
 @testable import PeerTransport
 
@@ -16,6 +17,8 @@ struct InProcessPeerCluster {
 
     let directory: String
     let logs: LogCapture
+    /// What every service made here reported to its `onRejected` handler.
+    let rejections = RejectionLog()
 
     func tls(_ node: String) throws -> PeerTLS {
         try PeerTLS(certsDirectory: self.directory, environment: Self.environment, nodeID: node)
@@ -52,6 +55,7 @@ struct InProcessPeerCluster {
             port: port,
             tls: try tls ?? self.tls(node),
             responder: { from, payload, reply in Task { reply(await handler(from, payload)) } },
+            onRejected: { [rejections] in rejections.append(node: node, $0) },
             logger: self.logs.logger(label: node),
             configuration: configuration
         )
@@ -64,6 +68,34 @@ struct InProcessPeerCluster {
     /// Answers "<from>:<payload>".
     static let echo: PeerRequestHandler = { from, payload in
         ByteBuffer(string: "\(from):\(String(buffer: payload))")
+    }
+}
+
+/// The ``PeerRejection``s reported by each in-process service, in order.
+final class RejectionLog: Sendable {
+    private let entries = Mutex<[(node: String, rejection: PeerRejection)]>([])
+
+    func append(node: String, _ rejection: PeerRejection) {
+        self.entries.withLock { $0.append((node, rejection)) }
+    }
+
+    /// The reasons `node` reported so far.
+    func reasons(of node: String) -> [PeerRejection.Reason] {
+        self.entries.withLock { entries in entries.filter { $0.node == node }.map(\.rejection.reason) }
+    }
+
+    func rejections(of node: String) -> [PeerRejection] {
+        self.entries.withLock { entries in entries.filter { $0.node == node }.map(\.rejection) }
+    }
+
+    /// Waits until `node` has reported `count` rejections, and returns their
+    /// reasons (more if more came); the rejection may be reported after the
+    /// peer has seen its connection close.
+    func waitForReasons(of node: String, count: Int = 1, within limit: Duration = .seconds(10)) async -> [PeerRejection.Reason] {
+        _ = try? await poll("\(node) reports \(count) rejections", within: limit, every: .milliseconds(10)) {
+            self.reasons(of: node).count >= count
+        }
+        return self.reasons(of: node)
     }
 }
 
