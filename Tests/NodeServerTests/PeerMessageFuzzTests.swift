@@ -73,7 +73,29 @@ struct PeerMessageFuzzTests {
             .deploymentStatus(Deployment(epoch: 0, stable: "v-0000000000000000")),
             .deploymentPull(epoch: 0),
             .deploymentPull(epoch: UInt64.max),
+            .checkBatch(ForwardedBatch(requestID: 43, epoch: 1, checks: [
+                .init(request: CheckRequest(key: "a", rule: "API", hits: 1), version: stable.version, unreachable: ["n2", "n3"]),
+            ])),
+            .replicate(ReplicationBatch(requestID: 7, events: [
+                .init(namespace: "1001", rule: "API", key: "user:1", atMs: 1_700_000_000_000, hits: 2),
+                .init(namespace: "1004", rule: "GCRA", key: "é", atMs: -5, hits: 2_147_483_648),
+            ], states: [Self.table.encodeSnapshot(), LimiterTable().encodeSnapshot()])),
+            .replicate(ReplicationBatch(requestID: 0, events: [], states: [])),
+            .replicated(requestID: UInt64.max),
+            .pull(nodes: ["n1", "n2", "n3"], after: nil),
+            .pull(nodes: [], after: CounterKey(rule: "API", key: "user:9")),
+            .pulled(states: Self.table.encodeSnapshot(), next: CounterKey(rule: "GCRA", key: "k")),
+            .pulled(states: [], next: nil),
         ]
+    }
+
+    /// A table with a counter of every algorithm, for the state transfers.
+    static var table: LimiterTable {
+        var table = LimiterTable()
+        for (name, rule) in rules {
+            _ = table.check(rule: rule, key: "k-\(name)", hits: 1, now: 1_700_000_000_000)
+        }
+        return table
     }
 
     // MARK: The property
