@@ -53,6 +53,11 @@ struct FailoverTests {
                 #expect(Self.allowed(response) == true, "before the kill: \(response.status) \(response.text)")
             }
         }
+        // The owner's metrics show the copies and how long the last batch took.
+        let metrics = try await cluster.get("n2", path: "/metrics").text
+        #expect(metrics.contains("rate_limit_replication_lag_seconds{node=\"n2\"}"), "\(metrics)")
+        let copied = metrics.split(separator: "\n").first { $0.hasPrefix("rate_limit_replicated_events_total{node=\"n2\"}") }
+        #expect(copied.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0 >= 30, "30 hits copied: \(copied ?? "none")")
         let owner = try #require(cluster.processes["n2"])
         await owner.kill9()
 

@@ -29,6 +29,8 @@ struct HostilePeerTests {
         try await cluster.makeCertificates()
         try cluster.startAll()
         try await cluster.waitForMembership(["n1", "n2"], on: ["n1", "n2"])
+        // Membership first, then each node's import from the other (they serve only after that).
+        for node in cluster.nodes { try await cluster.waitHealthy(node.id) }
         let before = try await Self.rejected(cluster, "n1")
         #expect(Set(before.keys) == Self.reasons, "every reason is exported from start-up: \(before)")
         let port = cluster.node("n1").peerPort

@@ -44,14 +44,16 @@ struct IdleConnectionTests {
 
     @Test("Traffic keeps a connection open past the idle timeout; silence then closes it")
     func trafficKeepsItOpen() async throws {
-        try await withServer(timeout: .milliseconds(1_500)) { port in
+        // A 4 s timeout: on a loaded 2-core machine this task has stalled for
+        // more than 1.5 s between two writes.
+        try await withServer(timeout: .milliseconds(4_000)) { port in
             let client = try await connect(port)
-            let until = ContinuousClock.now + .milliseconds(3_000)
+            let until = ContinuousClock.now + .milliseconds(6_000)
             while ContinuousClock.now < until {
                 try await client.writeAndFlush(ByteBuffer(string: "x"))
                 try await Task.sleep(for: .milliseconds(100))  // Paces the client's own traffic.
             }
-            #expect(client.isActive, "3 s of traffic 100 ms apart against a 1.5 s idle timeout")
+            #expect(client.isActive, "6 s of traffic 100 ms apart against a 4 s idle timeout")
             try await poll("the server closes the connection once it is quiet", within: .seconds(10)) { !client.isActive }
         }
     }

@@ -11,12 +11,12 @@ extension PeerService {
         if let address = self.localAddress { return address }
         let channel: ServerChannel
         do {
-            channel = try await self.makeServerBootstrap().bind(host: self.host, port: self.port) { child in
-                child.eventLoop.makeCompletedFuture {
-                    try self.configureServerPipeline(child)
-                    return try NIOAsyncChannel<PeerFrame, PeerFrame>(wrappingChannelSynchronously: child)
+            let listener = try await self.makeServerBootstrap()
+                .childChannelInitializer { child in
+                    child.eventLoop.makeCompletedFuture { try self.configureServerPipeline(child) }
                 }
-            }
+                .bind(host: self.host, port: self.port).get()
+            channel = ServerChannel(channel: listener)
         } catch {
             throw PeerError(code: .bindFailed, message: "cannot listen for peers on \(self.host):\(self.port): \(error)")
         }
@@ -59,24 +59,22 @@ extension PeerService {
             }
         }
         defer { self.server.withLock { $0 = .stopped } }
-        do {
-            try await serverChannel.executeThenClose { connections in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
-                    }
-                    // Listening socket closed (shutdown or cancellation): drop open connections too.
-                    group.cancelAll()
-                }
-            }
-        } catch is CancellationError {
-            // Normal end of a service.
-        } catch {
-            await self.pool.shutdown()
-            throw error
+        // Serve until the listening socket closes: on cancellation (the
+        // service group's shutdown) or ``shutdown()``.
+        await withTaskCancellationHandler {
+            try? await serverChannel.channel.closeFuture.get()
+        } onCancel: {
+            serverChannel.channel.close(promise: nil)
         }
+        await self.closeInbound()
         await self.pool.shutdown()
         self.logger.info("stopped serving peers")
+    }
+
+    /// Closes every open inbound connection.
+    func closeInbound() async {
+        let open = self.inbound.withLock { Array($0.values) }
+        for channel in open { try? await channel.close() }
     }
 
     private func makeServerBootstrap() -> ServerBootstrap {
@@ -104,33 +102,48 @@ extension PeerService {
             responder: self.responder, maxFrameSize: self.configuration.maxFrameSize,
             maxInFlight: self.configuration.maxRequestsInFlight, onRejected: self.onRejected, logger: self.logger
         ))
+        var logger = self.logger
+        if let remote = channel.remoteAddress { logger[metadataKey: "peer.address"] = "\(remote)" }
+        try sync.addHandler(ClientFrameGuard(onRejected: self.onRejected, logger: logger))
+        let id = ObjectIdentifier(channel)
+        self.inbound.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in self.inbound.withLock { _ = $0.removeValue(forKey: id) } }
     }
 
-    /// One inbound connection, held open until it closes. ``PeerSessionHandler``
-    /// lets nothing through before the peer is authenticated, and
-    /// ``PeerRequestDispatcher`` answers its requests on the event loop, so this
-    /// task only sees the hello (which names the certificate-checked sender)
-    /// and frames a client must not send.
-    private func serve(_ connection: NIOAsyncChannel<PeerFrame, PeerFrame>) async {
-        var logger = self.logger
-        if let remote = connection.channel.remoteAddress { logger[metadataKey: "peer.address"] = "\(remote)" }
-        do {
-            try await connection.executeThenClose { inbound, _ in
-                // The first hello is the one PeerSessionHandler checked against the certificate.
-                var peer: String?
-                for try await frame in inbound {
-                    guard frame.kind != .hello else {
-                        if peer == nil { peer = frame.text }
-                        continue
-                    }
-                    let reason = "unexpected \(frame.kind) frame from a client"
-                    logger.warning("closing peer connection: \(reason)", metadata: ["peer": "\(peer ?? "?")"])
-                    self.onRejected(PeerRejection(reason: .badFrame, peer: peer ?? "?", message: reason))
-                    return
-                }
-            }
-        } catch {
-            logger.debug("peer connection ended", metadata: ["error": "\(error)"])
+}
+
+/// The end of an inbound connection's pipeline. ``PeerSessionHandler`` lets
+/// nothing through before the peer is authenticated, and
+/// ``PeerRequestDispatcher`` answers requests on the event loop, so what
+/// reaches this handler is the hello (which names the certificate-checked
+/// sender) and frames a client must not send: those close the connection.
+final class ClientFrameGuard: ChannelInboundHandler {
+    typealias InboundIn = PeerFrame
+
+    private let onRejected: PeerRejectionHandler
+    private let logger: Logger
+    /// The first hello: the one PeerSessionHandler checked against the certificate.
+    private var peer: String?
+
+    init(onRejected: @escaping PeerRejectionHandler, logger: Logger) {
+        self.onRejected = onRejected
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard frame.kind != .hello else {
+            if peer == nil { peer = frame.text }
+            return
         }
+        let reason = "unexpected \(frame.kind) frame from a client"
+        logger.warning("closing peer connection: \(reason)", metadata: ["peer": "\(peer ?? "?")"])
+        onRejected(PeerRejection(reason: .badFrame, peer: peer ?? "?", message: reason))
+        context.close(promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("peer connection ended", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
     }
 }

@@ -77,7 +77,16 @@ public final class PeerService: Sendable {
         case stopped
     }
 
-    typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<PeerFrame, PeerFrame>, Never>
+    /// The listening socket. Inbound connections are served entirely by
+    /// their pipeline's handlers (no `NIOAsyncChannel` per connection: one
+    /// accepted while the service stops would be dropped unfinished, which
+    /// NIO treats as a fatal error).
+    struct ServerChannel: Sendable {
+        let channel: any Channel
+    }
+
+    /// Open inbound connections, closed when the service stops.
+    let inbound = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     /// - Parameters:
     ///   - localID: this node's id; `tls` must hold this node's certificate.
@@ -144,9 +153,10 @@ public final class PeerService: Sendable {
                 return nil
             }
         }
-        // Closing the listening socket ends the accept loop in `run()`, which then
-        // cancels the connection tasks.
+        // Closing the listening socket ends `run()`, which then closes the
+        // inbound connections.
         try? await channel?.channel.close()
+        await self.closeInbound()
         await self.pool.shutdown()
     }
 }
