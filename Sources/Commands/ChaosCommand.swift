@@ -24,8 +24,7 @@ struct ChaosCommand: AsyncParsableCommand {
             went unanswered after a failed attempt on a live node.
 
             Exit status: 0 when no key was over-admitted (and, with --strict, every check was \
-            answered and no node crashed); 1 when one was (or, with --strict, a check went \
-            unanswered or a node exited by itself); 2 when the \
+            answered, no node crashed and every node stopped on SIGTERM); 1 otherwise; 2 when the \
             harness itself failed (a node would not start, bad options). Every process started is \
             stopped by pid at the end, on Ctrl-C and SIGTERM too.
             """)
@@ -51,7 +50,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How long a client waits for one answer before it gives up on that node: 2s.")
     var requestTimeout: String = "2s"
 
-    @Flag(name: .long, help: "Also exit 1 when any check went unanswered by every node asked, or a node exited with no fault stopping it.")
+    @Flag(name: .long, help: "Also exit 1 when a check went unanswered by every node asked, a node exited with no fault stopping it, or a node did not stop on SIGTERM.")
     var strict = false
 
     @Flag(name: .long, help: "Keep the temp project (node logs, data dirs, certificates) and print its path.")
@@ -119,12 +118,15 @@ struct ChaosCommand: AsyncParsableCommand {
         }
         print("")
         if result.passed(strict: strict) {
-            print("PASS: no key was admitted over its limit\(strict ? ", every check was answered and no node crashed" : "") (seed \(seed))")
+            print("PASS: no key was admitted over its limit\(strict ? ", every check was answered, no node crashed and every node stopped on SIGTERM" : "") (seed \(seed))")
         } else {
             var reasons: [String] = []
             if result.overAdmissions > 0 { reasons.append("\(result.overAdmissions) over-admissions on \(result.keysOver.count) keys") }
             if strict && result.clientErrors > 0 { reasons.append("\(result.clientErrors) checks unanswered (--strict)") }
             if strict && !result.unexpectedExits.isEmpty { reasons.append("\(result.unexpectedExits.count) node crashes (--strict)") }
+            if strict && !result.shutdownProblems.isEmpty {
+                reasons.append("\(result.shutdownProblems.count) nodes did not stop on SIGTERM (--strict)")
+            }
             print("FAIL: \(reasons.joined(separator: "; ")) (replay with --seed \(seed))")
             flushOutput()
             throw ExitCode.failure
