@@ -17,6 +17,8 @@ public struct ChaosRun: Sendable {
         public var durationMs: Int64
         public var clients: Int
         public var keys: Int
+        /// False for a control run: the same load, no fault.
+        public var injectsFaults = true
         public var requestTimeoutMs: Int64 = 2_000
         /// Keep the project directory (logs, data, certificates) instead of deleting it.
         public var keep: Bool = false
@@ -52,9 +54,11 @@ public struct ChaosRun: Sendable {
     /// The schedule this run's options give, checked before anything starts.
     public func schedule() throws(FaultSchedule.PlanError) -> FaultSchedule {
         let ids = (1...max(options.listedNodes, 1)).map { "n\($0)" }
-        return try FaultSchedule(FaultSchedule.Plan(
+        var plan = FaultSchedule.Plan(
             seed: options.seed, initialNodes: Array(ids.prefix(options.nodes)), spareNodes: Array(ids.dropFirst(options.nodes)),
-            durationMs: options.durationMs, long: options.long, keyCount: options.keys))
+            durationMs: options.durationMs, long: options.long, keyCount: options.keys)
+        plan.injectsFaults = options.injectsFaults
+        return try FaultSchedule(plan)
     }
 
     public func run() async throws -> ChaosReport {
@@ -67,6 +71,7 @@ public struct ChaosRun: Sendable {
         let workload = ChaosWorkload(keyCount: options.keys)
         say("chaos: seed \(options.seed), \(options.long ? "long" : "short") form: \(options.nodes) of \(options.listedNodes) listed nodes, "
             + "replicas \(Self.replicas), \(Self.seconds(options.durationMs)) s of load, \(options.clients) clients on \(options.keys) keys")
+        if schedule.faults.isEmpty { say("  no faults: a control run") }
         for planned in schedule.faults {
             say("  planned at +\(Self.seconds(planned.atMs)) s: \(describe(planned.fault, workload))")
         }

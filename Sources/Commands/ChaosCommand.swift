@@ -50,6 +50,9 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How long a client waits for one answer before it gives up on that node: 2s.")
     var requestTimeout: String = "2s"
 
+    @Flag(name: .long, help: "A control run: the same load and judging with no fault at all (any correct build passes it).")
+    var noFaults = false
+
     @Flag(name: .long, help: "Also exit 1 when a check went unanswered by every node asked, a node exited with no fault stopping it, or a node did not stop on SIGTERM.")
     var strict = false
 
@@ -80,6 +83,7 @@ struct ChaosCommand: AsyncParsableCommand {
             environment: ProcessInfo.processInfo.environment)
         options.requestTimeoutMs = DeployCommand.milliseconds(requestTimeout) ?? 2_000
         options.keep = keep
+        options.injectsFaults = !noFaults
         let chaos = ChaosRun(options: options) { line in
             print(line)
             flushOutput()
