@@ -99,8 +99,10 @@ public struct FaultSchedule: Sendable, Hashable {
         Dictionary(grouping: faults, by: \.fault.kind).mapValues(\.count)
     }
 
+    /// `20.7 s`, rounded up to a tenth so a duration that fits is never shown as too short.
     static func seconds(_ ms: Int64) -> String {
-        ms % 1000 == 0 ? "\(ms / 1000) s" : "\(Double(ms) / 1000) s"
+        let tenths = (ms + 99) / 100
+        return "\(tenths / 10).\(tenths % 10) s"
     }
 }
 

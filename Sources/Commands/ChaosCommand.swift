@@ -25,8 +25,9 @@ struct ChaosCommand: AsyncParsableCommand {
 
             Exit status: 0 when no key was over-admitted (and, with --strict, every check was \
             answered, no node crashed and every node stopped on SIGTERM); 1 otherwise; 2 when the \
-            harness itself failed (a node would not start, bad options). Every process started is \
-            stopped by pid at the end, on Ctrl-C and SIGTERM too.
+            harness itself failed (a node would not start, a --duration too short for the faults, \
+            an interruption); 64 for a malformed option. Every process started is stopped by pid \
+            at the end, on Ctrl-C and SIGTERM too.
             """)
 
     @Flag(name: .long, help: "The long form: minutes of load and more faults (default duration 180s, 4 nodes).")
