@@ -83,7 +83,7 @@ struct ChaosClients: Sendable {
             let result: ClientOperation.Attempt.Result
             do {
                 let response = try await send(key, to: node)
-                result = Self.interpret(response)
+                result = Self.interpret(response, rule: key.rule)
             } catch {
                 connections.removeValue(forKey: node.id)?.close()
                 result = .failed(reason: error.description)
@@ -107,7 +107,9 @@ struct ChaosClients: Sendable {
             return try await connection.send(.POST, path: "/v1/check", body: body, timeout: clients.requestTimeout)
         }
 
-        private static func interpret(_ response: HTTPConnection.Response) -> ClientOperation.Attempt.Result {
+        /// A 200 must carry `allowed` and name the rule asked about: an
+        /// answer to another request would be counted against the wrong key.
+        private static func interpret(_ response: HTTPConnection.Response, rule: String) -> ClientOperation.Attempt.Result {
             let json = try? JSONParser.parse(response.body)
             guard response.status == 200 else {
                 let detail: String
@@ -116,6 +118,9 @@ struct ChaosClients: Sendable {
             }
             guard case .bool(let allowed)? = json?[member: "allowed"] else {
                 return .failed(reason: "HTTP 200 without a boolean \"allowed\"")
+            }
+            guard json?[member: "rule"] == .string(rule) else {
+                return .failed(reason: "HTTP 200 naming another rule than the one asked about")
             }
             return .answered(allowed: allowed)
         }

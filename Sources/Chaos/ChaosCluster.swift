@@ -115,22 +115,35 @@ actor ChaosCluster {
     }
 
     /// SIGTERM, a graceful leave; whether it exited within `grace` (else it was SIGKILLed).
-    func remove(_ id: String, grace: Duration = .seconds(20)) async throws -> Bool {
+    func remove(_ id: String, grace: Duration = .seconds(20)) async throws -> NodeProcess.StopOutcome {
         guard let process = current[id], process.isRunning else { throw ChaosError("cannot remove \(id): it is not running") }
         view.set(id, .leaving)
-        let graceful = await process.stop(grace: grace)
+        let outcome = await process.stop(grace: grace)
         view.set(id, .stopped)
-        return graceful
+        return outcome
     }
 
-    /// Stops every process this run started (SIGCONT, SIGTERM, SIGKILL after 10 s), all at once.
-    func stopAll() async {
+    /// Stops every process this run started (SIGCONT, SIGTERM, SIGKILL after
+    /// 10 s), all at once; one line for each that did not exit cleanly on SIGTERM.
+    func stopAll() async -> [String] {
         let running = started.filter(\.isRunning)
         for process in running { view.set(process.id, .leaving) }
-        await withTaskGroup(of: Void.self) { group in
-            for process in running { group.addTask { await process.stop(grace: .seconds(10)) } }
+        let problems = await withTaskGroup(of: String?.self) { group in
+            for process in running {
+                group.addTask {
+                    switch await process.stop(grace: .seconds(10)) {
+                    case .exited(let how): how == NodeProcess.cleanExit ? nil : "\(process.id) (pid \(process.pid)) \(how) on SIGTERM"
+                    case .killed: "\(process.id) (pid \(process.pid)) did not exit within 10 s of SIGTERM: SIGKILLed"
+                    case .stillRunning: "\(process.id) (pid \(process.pid)) was still running 30 s after SIGKILL"
+                    }
+                }
+            }
+            var problems: [String] = []
+            for await problem in group { if let problem { problems.append(problem) } }
+            return problems.sorted()
         }
         for process in running { view.set(process.id, .stopped) }
+        return problems
     }
 
     /// Nodes whose process exited although no fault stopped it (a crash
@@ -149,9 +162,6 @@ actor ChaosCluster {
         }
         return exited
     }
-
-    /// The processes still running (none after ``stopAll()``).
-    var runningCount: Int { started.filter(\.isRunning).count }
 
     /// Where each node's output went.
     var logs: [String] { started.map(\.logPath) }

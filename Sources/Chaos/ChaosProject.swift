@@ -80,7 +80,12 @@ struct ChaosProject: Sendable {
         try process.run()
         let deadline = ContinuousClock.now + .seconds(60)
         while process.isRunning && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+            do {
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                kill(process.processIdentifier, SIGKILL)
+                throw error
+            }
         }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)

@@ -17,6 +17,8 @@ public struct ChaosRun: Sendable {
         public var durationMs: Int64
         public var clients: Int
         public var keys: Int
+        /// False for a control run: the same load, no fault.
+        public var injectsFaults = true
         public var requestTimeoutMs: Int64 = 2_000
         /// Keep the project directory (logs, data, certificates) instead of deleting it.
         public var keep: Bool = false
@@ -52,9 +54,11 @@ public struct ChaosRun: Sendable {
     /// The schedule this run's options give, checked before anything starts.
     public func schedule() throws(FaultSchedule.PlanError) -> FaultSchedule {
         let ids = (1...max(options.listedNodes, 1)).map { "n\($0)" }
-        return try FaultSchedule(FaultSchedule.Plan(
+        var plan = FaultSchedule.Plan(
             seed: options.seed, initialNodes: Array(ids.prefix(options.nodes)), spareNodes: Array(ids.dropFirst(options.nodes)),
-            durationMs: options.durationMs, long: options.long, keyCount: options.keys))
+            durationMs: options.durationMs, long: options.long, keyCount: options.keys)
+        plan.injectsFaults = options.injectsFaults
+        return try FaultSchedule(plan)
     }
 
     public func run() async throws -> ChaosReport {
@@ -67,6 +71,7 @@ public struct ChaosRun: Sendable {
         let workload = ChaosWorkload(keyCount: options.keys)
         say("chaos: seed \(options.seed), \(options.long ? "long" : "short") form: \(options.nodes) of \(options.listedNodes) listed nodes, "
             + "replicas \(Self.replicas), \(Self.seconds(options.durationMs)) s of load, \(options.clients) clients on \(options.keys) keys")
+        if schedule.faults.isEmpty { say("  no faults: a control run") }
         for planned in schedule.faults {
             say("  planned at +\(Self.seconds(planned.atMs)) s: \(describe(planned.fault, workload))")
         }
@@ -75,25 +80,27 @@ public struct ChaosRun: Sendable {
         say("project: \(project.directory)")
         let cluster = ChaosCluster(project: project, executable: options.executable, environment: options.environment)
         do {
-            let report = try await drive(schedule, workload: workload, cluster: cluster)
-            try await stop(cluster, project)
+            var report = try await drive(schedule, workload: workload, cluster: cluster)
+            report.shutdownProblems = await stop(cluster, project)
             return report
         } catch {
             // A new task: this one may be cancelled, and stopping waits.
-            try? await Task { try await stop(cluster, project) }.value
+            _ = await Task { await stop(cluster, project) }.value
             throw error
         }
     }
 
-    private func stop(_ cluster: ChaosCluster, _ project: ChaosProject) async throws {
-        await cluster.stopAll()
-        let left = await cluster.runningCount
-        if options.keep {
+    /// Stops every node; keeps the project (with the node logs) when asked
+    /// to or when a node did not stop on SIGTERM, and says where.
+    private func stop(_ cluster: ChaosCluster, _ project: ChaosProject) async -> [String] {
+        let problems = await cluster.stopAll()
+        for problem in problems { say("shutdown: \(problem)") }
+        if options.keep || !problems.isEmpty {
             say("kept \(project.directory) (node logs: \(project.directory)/n*.log)")
         } else {
             project.remove()
         }
-        if left > 0 { throw ChaosError("\(left) node processes were still running after SIGKILL") }
+        return problems
     }
 
     private func drive(_ schedule: FaultSchedule, workload: ChaosWorkload, cluster: ChaosCluster) async throws -> ChaosReport {
@@ -180,10 +187,13 @@ public struct ChaosRun: Sendable {
                 return
             }
             log.record(.remove, .began, "SIGTERM \(id) (removed: a graceful leave)")
-            var graceful = false
-            let exited = try await timed { graceful = try await cluster.remove(id) }
-            log.record(.remove, .ended, graceful ? "\(id) exited \(Self.seconds(exited)) s after SIGTERM"
-                : "\(id) did not exit within 20 s of SIGTERM: SIGKILLed")
+            var outcome = NodeProcess.StopOutcome.killed
+            let exited = try await timed { outcome = try await cluster.remove(id) }
+            switch outcome {
+            case .exited(let how): log.record(.remove, .ended, "\(id) \(how), \(Self.seconds(exited)) s after SIGTERM")
+            case .killed: log.record(.remove, .ended, "\(id) did not exit within 20 s of SIGTERM: SIGKILLed")
+            case .stillRunning: throw ChaosError("node \(id) was still running 30 s after SIGKILL")
+            }
         }
     }
 

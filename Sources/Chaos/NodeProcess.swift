@@ -32,6 +32,9 @@ final class NodeProcess: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
     var isRunning: Bool { process.isRunning }
+    /// What ``exitDescription`` says of a clean exit.
+    static let cleanExit = "exited with status 0"
+
     /// `exited with status 1` or `was killed by signal 9`; nil while running.
     var exitDescription: String? {
         guard !process.isRunning else { return nil }
@@ -52,17 +55,27 @@ final class NodeProcess: @unchecked Sendable {
         return !process.isRunning
     }
 
+    /// How ``stop(grace:)`` ended.
+    enum StopOutcome: Sendable, Equatable {
+        /// It exited within the grace: `how` it ended (``exitDescription``);
+        /// a clean stop is `exited with status 0`.
+        case exited(how: String)
+        /// It outlived the grace and was sent SIGKILL, after which it exited.
+        case killed
+        /// Still running 30 s after SIGKILL (stuck in the kernel, say).
+        case stillRunning
+    }
+
     /// SIGCONT (it may be frozen) and SIGTERM, then SIGKILL if it has not
-    /// exited within `grace`. Whether it exited on SIGTERM.
+    /// exited within `grace`.
     @discardableResult
-    func stop(grace: Duration) async -> Bool {
-        guard process.isRunning else { return true }
+    func stop(grace: Duration) async -> StopOutcome {
+        guard process.isRunning else { return .exited(how: exitDescription ?? "exited") }
         signal(SIGCONT)
         signal(SIGTERM)
-        if await waitForExit(within: grace) { return true }
+        if await waitForExit(within: grace) { return .exited(how: exitDescription ?? "exited") }
         signal(SIGKILL)
-        _ = await waitForExit(within: .seconds(5))
-        return false
+        return await waitForExit(within: .seconds(30)) ? .killed : .stillRunning
     }
 
     /// The last `lines` lines of the node's output, for an error message.

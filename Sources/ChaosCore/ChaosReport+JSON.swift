@@ -27,6 +27,10 @@ extension ChaosReport {
         writer.field("client_errors", clientErrors)
         writer.field("failed_against_down_node", failedAgainstDownNode)
         writer.field("failed_against_live_node", failedAgainstLiveNode)
+        writer.key("shutdown_problems")
+        writer.beginArray()
+        for line in shutdownProblems { writer.value(line) }
+        writer.endArray()
         writer.key("unexpected_exits")
         writer.beginArray()
         for line in unexpectedExits { writer.value(line) }

@@ -16,6 +16,7 @@ extension ChaosReport {
         lines.append(row("over-admissions", "\(overAdmissions) (\(keysOverText))"))
         lines.append(row("client errors", "\(clientErrors) (checks no node answered, the retry on another live node included)"))
         lines.append(row("node crashes", unexpectedExits.isEmpty ? "0" : "\(unexpectedExits.count): " + unexpectedExits.joined(separator: "; ")))
+        lines.append(row("shutdown", shutdownProblems.isEmpty ? "every node exited on SIGTERM" : shutdownProblems.joined(separator: "; ")))
         lines.append(row("failed attempts", "\(failedAgainstDownNode) against a killed, frozen or stopped node; "
             + "\(failedAgainstLiveNode) while a live node was asked"))
         if let span = longestUnanswerable {

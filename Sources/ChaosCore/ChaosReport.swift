@@ -76,6 +76,8 @@ public struct ChaosReport: Sendable {
     public var longestUnanswerable: Ledger.Unanswerable?
     /// Node processes that exited with no fault stopping them, one line each with its time.
     public var unexpectedExits: [String]
+    /// Nodes that did not exit on SIGTERM when the run stopped them, one line each.
+    public var shutdownProblems: [String] = []
 
     /// Judges every key of `workload` in `ledger`; `startMs`/`endMs` bound the load (Unix-epoch ms).
     public init(setup: Setup, workload: ChaosWorkload, ledger: Ledger, events: [FaultEvent], startMs: Int64, endMs: Int64,
@@ -130,9 +132,10 @@ public struct ChaosReport: Sendable {
     }
 
     /// The run passes when no key was over-admitted, and under `strict` also
-    /// when every check was answered by some node and no node crashed.
+    /// when every check was answered by some node, no node crashed and every
+    /// node stopped on SIGTERM.
     public func passed(strict: Bool) -> Bool {
-        overAdmissions == 0 && (!strict || (clientErrors == 0 && unexpectedExits.isEmpty))
+        overAdmissions == 0 && (!strict || (clientErrors == 0 && unexpectedExits.isEmpty && shutdownProblems.isEmpty))
     }
 
     /// `12.345s` right-aligned to 8 characters: how run times print.

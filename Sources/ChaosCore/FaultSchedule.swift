@@ -20,6 +20,8 @@ public struct FaultSchedule: Sendable, Hashable {
         public var durationMs: Int64
         /// Past the one fault of each kind, keep adding faults while they fit.
         public var long: Bool
+        /// False for a control run: the same load and no fault at all.
+        public var injectsFaults = true
         /// How many keys the workload has (kill and freeze pick one whose owner to hit).
         public var keyCount: Int
         /// Load before the first fault, so keys are busy and counters full.
@@ -61,6 +63,11 @@ public struct FaultSchedule: Sendable, Hashable {
             throw PlanError(description: "--nodes: at least \(plan.minimumRunning) nodes must run (replicas = 2 and one node down at a time), got \(plan.initialNodes.count)")
         }
         guard plan.keyCount > 0 else { throw PlanError(description: "--keys: at least one key is needed, got \(plan.keyCount)") }
+        guard plan.injectsFaults else {
+            faults = []
+            self.plan = plan
+            return
+        }
         var planner = Planner(plan: plan)
         // One of each kind first, in a seeded order that keeps the constraints.
         var pending = planner.shuffled(Fault.Kind.allCases)
@@ -92,8 +99,10 @@ public struct FaultSchedule: Sendable, Hashable {
         Dictionary(grouping: faults, by: \.fault.kind).mapValues(\.count)
     }
 
+    /// `20.7 s`, rounded up to a tenth so a duration that fits is never shown as too short.
     static func seconds(_ ms: Int64) -> String {
-        ms % 1000 == 0 ? "\(ms / 1000) s" : "\(Double(ms) / 1000) s"
+        let tenths = (ms + 99) / 100
+        return "\(tenths / 10).\(tenths % 10) s"
     }
 }
 

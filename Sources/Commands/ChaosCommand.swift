@@ -24,10 +24,10 @@ struct ChaosCommand: AsyncParsableCommand {
             went unanswered after a failed attempt on a live node.
 
             Exit status: 0 when no key was over-admitted (and, with --strict, every check was \
-            answered and no node crashed); 1 when one was (or, with --strict, a check went \
-            unanswered or a node exited by itself); 2 when the \
-            harness itself failed (a node would not start, bad options). Every process started is \
-            stopped by pid at the end, on Ctrl-C and SIGTERM too.
+            answered, no node crashed and every node stopped on SIGTERM); 1 otherwise; 2 when the \
+            harness itself failed (a node would not start, a --duration too short for the faults, \
+            an interruption); 64 for a malformed option. Every process started is stopped by pid \
+            at the end, on Ctrl-C and SIGTERM too.
             """)
 
     @Flag(name: .long, help: "The long form: minutes of load and more faults (default duration 180s, 4 nodes).")
@@ -51,7 +51,10 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How long a client waits for one answer before it gives up on that node: 2s.")
     var requestTimeout: String = "2s"
 
-    @Flag(name: .long, help: "Also exit 1 when any check went unanswered by every node asked, or a node exited with no fault stopping it.")
+    @Flag(name: .long, help: "A control run: the same load and judging with no fault at all (any correct build passes it).")
+    var noFaults = false
+
+    @Flag(name: .long, help: "Also exit 1 when a check went unanswered by every node asked, a node exited with no fault stopping it, or a node did not stop on SIGTERM.")
     var strict = false
 
     @Flag(name: .long, help: "Keep the temp project (node logs, data dirs, certificates) and print its path.")
@@ -81,6 +84,7 @@ struct ChaosCommand: AsyncParsableCommand {
             environment: ProcessInfo.processInfo.environment)
         options.requestTimeoutMs = DeployCommand.milliseconds(requestTimeout) ?? 2_000
         options.keep = keep
+        options.injectsFaults = !noFaults
         let chaos = ChaosRun(options: options) { line in
             print(line)
             flushOutput()
@@ -119,12 +123,15 @@ struct ChaosCommand: AsyncParsableCommand {
         }
         print("")
         if result.passed(strict: strict) {
-            print("PASS: no key was admitted over its limit\(strict ? ", every check was answered and no node crashed" : "") (seed \(seed))")
+            print("PASS: no key was admitted over its limit\(strict ? ", every check was answered, no node crashed and every node stopped on SIGTERM" : "") (seed \(seed))")
         } else {
             var reasons: [String] = []
             if result.overAdmissions > 0 { reasons.append("\(result.overAdmissions) over-admissions on \(result.keysOver.count) keys") }
             if strict && result.clientErrors > 0 { reasons.append("\(result.clientErrors) checks unanswered (--strict)") }
             if strict && !result.unexpectedExits.isEmpty { reasons.append("\(result.unexpectedExits.count) node crashes (--strict)") }
+            if strict && !result.shutdownProblems.isEmpty {
+                reasons.append("\(result.shutdownProblems.count) nodes did not stop on SIGTERM (--strict)")
+            }
             print("FAIL: \(reasons.joined(separator: "; ")) (replay with --seed \(seed))")
             flushOutput()
             throw ExitCode.failure

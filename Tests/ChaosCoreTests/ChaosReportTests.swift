@@ -64,6 +64,19 @@ struct ChaosReportTests {
         #expect(report.text.contains("node crashes:         1: [  12.300s] n2 exited by itself with status 1"))
     }
 
+    @Test("a node that did not stop cleanly on SIGTERM fails only --strict")
+    func shutdownProblemFailsStrict() {
+        let workload = ChaosWorkload(keyCount: 12)
+        var report = ChaosReport(setup: Self.setup, workload: workload, ledger: Ledger(), events: [], startMs: Self.start,
+                                 endMs: Self.start + 30_000)
+        #expect(report.passed(strict: true))
+        #expect(report.text.contains("shutdown:             every node exited on SIGTERM"))
+        report.shutdownProblems = ["n2 (pid 42) was killed by signal 4 on SIGTERM"]
+        #expect(report.passed(strict: false))
+        #expect(!report.passed(strict: true))
+        #expect(report.text.contains("shutdown:             n2 (pid 42) was killed by signal 4 on SIGTERM"))
+    }
+
     @Test("the JSON report parses and carries the figures and the faults by kind")
     func jsonReport() throws {
         let workload = ChaosWorkload(keyCount: 12)

@@ -53,6 +53,13 @@ struct FaultScheduleTests {
         }
     }
 
+    @Test("a control plan has no fault")
+    func control() throws {
+        var plan = Self.plan(seed: 3)
+        plan.injectsFaults = false
+        #expect(try FaultSchedule(plan).faults.isEmpty)
+    }
+
     @Test("plans that cannot be scheduled fail naming the option")
     func impossiblePlans() {
         #expect(throws: FaultSchedule.PlanError.self) { try FaultSchedule(Self.plan(seed: 1, initial: 2)) }
