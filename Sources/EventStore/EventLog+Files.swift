@@ -66,9 +66,12 @@ extension EventLog {
         try saveState("store_probe", bytes, at: nowMs)
     }
 
-    /// Bytes available to this process on the filesystem holding the
-    /// database's directory, or nil when it cannot be asked.
-    public var freeBytes: Int64? { Self.freeBytes(onFilesystemOf: path) }
+    /// The size of `<path>-wal` in bytes, or nil when there is none.
+    public var walFileBytes: Int64? {
+        var info = stat()
+        guard stat(walPath, &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
 
     /// Bytes available on the filesystem holding `path`'s directory (which
     /// need not hold a database yet), or nil when `statvfs` fails.

@@ -116,11 +116,15 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// Closes the database connections, the checkpoint connection too, so
-    /// SQLite can fold the WAL into the database as the last one closes.
-    /// Later writes fail with `store.closed`, reads with a SQLite misuse
-    /// error; closing twice is harmless.
+    /// Folds the WAL into the database file (best effort: a full disk or a
+    /// reader still in it leaves the frames in the WAL for the next open),
+    /// then closes every connection, the checkpoint connection too. GRDB
+    /// closes its read-only readers last, and a read-only connection cannot
+    /// checkpoint, so without the fold the database file alone would lack
+    /// the latest commits. Later writes fail with `store.closed`, reads with
+    /// a SQLite misuse error; closing twice is harmless.
     public func close() throws(StoreError) {
+        if !isClosed.load(ordering: .sequentiallyConsistent) { try? foldWAL() }
         isClosed.store(true, ordering: .sequentiallyConsistent)
         try StoreError.typed(path: path, doing: "closing the event log") {
             try checkpointer.withLock { connection in

@@ -55,7 +55,7 @@ public final class NodeRuntime: Sendable {
                                        retryAfterMs: milliseconds(options.store.interval))
         var opened: Result<EventLog, StoreFault>
         do {
-            opened = .success(try open())
+            opened = .success(try openWritable(open))
         } catch where !isConfigurationError(error) {
             opened = .failure(StoreSupervisor.fault(error, while: "cannot open the event log"))
         }
@@ -185,6 +185,20 @@ public final class NodeRuntime: Sendable {
         } catch {
             try? log.close()
             throw error
+        }
+        return log
+    }
+
+    /// `open()`, then proof that the log can write (a read-only file opens
+    /// for reading only, and a full disk fails only at the first commit):
+    /// the node never serves from a log that cannot record.
+    static func openWritable(_ open: () throws -> EventLog) throws -> EventLog {
+        let log = try open()
+        do {
+            try log.probeWrite(at: SystemClock().nowMs())
+        } catch {
+            try? log.close()
+            throw StoreFault(error, while: "the event log cannot write")
         }
         return log
     }

@@ -27,9 +27,11 @@ public final class StoreSupervisor: Service {
         /// Time between ticks.
         public var interval: Duration = .seconds(1)
         /// After a disk-full fault, the free bytes the database's filesystem
-        /// must have before reopening is tried. Without a margin the node
-        /// would flap: folding the WAL frees its space, so a one-row probe
-        /// succeeds on a disk that fills again at the next batch.
+        /// must have before reopening is tried, beyond the size the WAL had
+        /// when the log was retired. Without this margin the node flaps:
+        /// closing folds the WAL into the database and frees the WAL's space,
+        /// so a one-row probe succeeds on a disk that the WAL fills again
+        /// within a second (seen on a full tmpfs).
         public var freeBytesAfterDiskFull: Int64 = 1 << 20
         public init() {}
     }
@@ -64,6 +66,9 @@ public final class StoreSupervisor: Service {
     let metrics: EngineMetrics?
     /// A retired log that could not be closed yet (its WAL not folded).
     private let retired = Mutex<EventLog?>(nil)
+    /// The WAL's size when the failed log was retired: space the WAL will
+    /// take again, so it does not count as free after a disk-full fault.
+    private let walBytesAtRetirement = Mutex<Int64>(0)
     /// The last reason logged, so a fault that persists is logged once.
     private let lastLogged = Mutex<String?>(nil)
 
@@ -115,6 +120,7 @@ public final class StoreSupervisor: Service {
             // Only this supervisor retires, so the store is still failed here.
             guard let (log, fault) = engine.retireFailedStore() else { return .stillFailing(fault) }
             detach()
+            walBytesAtRetirement.withLock { $0 = log.walFileBytes ?? 0 }
             retired.withLock { $0 = log }
             return closeRetired(fault: fault) ?? .retired(fault)
         case .closed(let fault):
@@ -149,9 +155,10 @@ public final class StoreSupervisor: Service {
     }
 
     private func reopen(after fault: StoreFault) -> Step {
-        if fault.isDiskFull, let free = EventLog.freeBytes(onFilesystemOf: path), free < settings.freeBytesAfterDiskFull {
+        let needed = settings.freeBytesAfterDiskFull + walBytesAtRetirement.withLock { $0 }
+        if fault.isDiskFull, let free = EventLog.freeBytes(onFilesystemOf: path), free < needed {
             var waiting = fault
-            waiting.waitingFor = "\(settings.freeBytesAfterDiskFull) free bytes before reopening (\(free) free)"
+            waiting.waitingFor = "\(needed) free bytes before reopening (\(free) free)"
             return stillFailing(waiting)
         }
         let log: EventLog
