@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import GRDB
+import GRDBSQLite
 
 /// The files behind the log, checked by the node's store supervisor: the
 /// WAL must stay the file SQLite opened, and recovery must prove the store
@@ -71,6 +72,37 @@ extension EventLog {
         var info = stat()
         guard stat(walPath, &info) == 0 else { return nil }
         return Int64(info.st_size)
+    }
+
+    /// Fails with SQLite's own error when an existing, non-empty file at
+    /// `path` is not a readable database, asking SQLite through a read-only
+    /// connection on the file alone (`immutable=1`: no WAL, no locks). Such
+    /// a connection never writes, whereas a read-write one that fails would
+    /// fold the WAL into the broken file as it closes: the node leaves a
+    /// file it cannot read exactly as it found it, for an operator to judge.
+    static func checkDatabaseFile(at path: String) throws(StoreError) {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_size > 0 else { return }
+        var uri = "file:"
+        for character in path.unicodeScalars {
+            switch character {
+            case "%": uri += "%25"
+            case "?": uri += "%3f"
+            case "#": uri += "%23"
+            default: uri.unicodeScalars.append(character)
+            }
+        }
+        uri += "?immutable=1"
+        var connection: OpaquePointer?
+        defer { sqlite3_close(connection) }
+        var code = sqlite3_open_v2(uri, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nil)
+        if code == SQLITE_OK {
+            code = sqlite3_exec(connection, "SELECT count(*) FROM sqlite_master", nil, nil, nil)
+        }
+        guard code != SQLITE_OK else { return }
+        let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+        throw StoreError(DatabaseError(resultCode: ResultCode(rawValue: code), message: message), path: path,
+                         doing: "opening the event log")
     }
 
     /// Bytes available on the filesystem holding `path`'s directory (which

@@ -65,6 +65,7 @@ public final class EventLog: Sendable {
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
 
+        try Self.checkDatabaseFile(at: path)
         let pool: DatabasePool
         do {
             // DatabasePool always runs in `journal_mode=WAL`.
@@ -116,15 +117,12 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// Folds the WAL into the database file (best effort: a full disk or a
-    /// reader still in it leaves the frames in the WAL for the next open),
-    /// then closes every connection, the checkpoint connection too. GRDB
-    /// closes its read-only readers last, and a read-only connection cannot
-    /// checkpoint, so without the fold the database file alone would lack
-    /// the latest commits. Later writes fail with `store.closed`, reads with
-    /// a SQLite misuse error; closing twice is harmless.
+    /// Closes the database connections, the checkpoint connection too.
+    /// Later writes fail with `store.closed`, reads with a SQLite misuse
+    /// error; closing twice is harmless. Committed frames may stay in the
+    /// WAL (GRDB closes its read-only readers last, which cannot fold it);
+    /// the next open reads them.
     public func close() throws(StoreError) {
-        if !isClosed.load(ordering: .sequentiallyConsistent) { try? foldWAL() }
         isClosed.store(true, ordering: .sequentiallyConsistent)
         try StoreError.typed(path: path, doing: "closing the event log") {
             try checkpointer.withLock { connection in

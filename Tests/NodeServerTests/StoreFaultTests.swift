@@ -145,6 +145,8 @@ struct StoreFaultTests {
             for _ in 0..<4 { _ = try await node.fastCheck("k") }
             node.close()
         }
+        // The node's commits are still in the WAL beside it, which a failed
+        // open must not fold into the broken file.
         let good = try Data(contentsOf: URL(fileURLWithPath: path))
         var random = SplitMix64(seed: 8)
         let garbage = Data((0..<16_384).map { _ in UInt8(truncatingIfNeeded: random.next()) })
