@@ -28,10 +28,10 @@ public final class StoreSupervisor: Service {
         public var interval: Duration = .seconds(1)
         /// After a disk-full fault, the free bytes the database's filesystem
         /// must have before reopening is tried, beyond the size the WAL had
-        /// when the log was retired. Without this margin the node flaps:
-        /// closing folds the WAL into the database and frees the WAL's space,
-        /// so a one-row probe succeeds on a disk that the WAL fills again
-        /// within a second (seen on a full tmpfs).
+        /// when the log was retired. Without this margin the node flaps: the
+        /// probe folds the WAL into the database, freeing the WAL's space, so
+        /// its one row commits on a disk that the WAL fills again within a
+        /// second (seen on a full tmpfs).
         public var freeBytesAfterDiskFull: Int64 = 1 << 20
         public init() {}
     }
@@ -113,7 +113,8 @@ public final class StoreSupervisor: Service {
                 return .serving
             } catch {
                 let fault = StoreFault(error, while: "event log fault")
-                engine.markFailed(fault)
+                // A failed commit may have failed the store first: it is retired next tick either way.
+                guard engine.markFailed(fault) else { return .stillFailing(engine.fault ?? fault) }
                 return .detected(fault)
             }
         case .failed(let fault):
