@@ -74,12 +74,15 @@ extension EventLog {
         return Int64(info.st_size)
     }
 
-    /// Fails with SQLite's own error when an existing, non-empty file at
-    /// `path` is not a readable database, asking SQLite through a read-only
-    /// connection on the file alone (`immutable=1`: no WAL, no locks). Such
-    /// a connection never writes, whereas a read-write one that fails would
-    /// fold the WAL into the broken file as it closes: the node leaves a
-    /// file it cannot read exactly as it found it, for an operator to judge.
+    /// Fails with SQLite's own error (`store.not_a_database`) when an
+    /// existing, non-empty file at `path` is not a SQLite database, asking
+    /// SQLite through a read-only connection on the file alone (`immutable=1`:
+    /// no WAL, no locks). Such a connection never writes, whereas a
+    /// read-write one that fails would fold the WAL into the broken file as
+    /// it closes: the node leaves such a file exactly as it found it, for an
+    /// operator to judge. Other errors are left to the real open, which
+    /// takes locks: without them a page read while another process writes
+    /// it may look corrupt, but the header's first bytes never change.
     static func checkDatabaseFile(at path: String) throws(StoreError) {
         var info = stat()
         guard stat(path, &info) == 0, info.st_size > 0 else { return }
@@ -99,7 +102,7 @@ extension EventLog {
         if code == SQLITE_OK {
             code = sqlite3_exec(connection, "SELECT count(*) FROM sqlite_master", nil, nil, nil)
         }
-        guard code != SQLITE_OK else { return }
+        guard code & 0xFF == SQLITE_NOTADB else { return }
         let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
         throw StoreError(DatabaseError(resultCode: ResultCode(rawValue: code), message: message), path: path,
                          doing: "opening the event log")
