@@ -13,12 +13,17 @@ public struct ClusterTopology: Sendable, Hashable {
     public var coordinator: Endpoint?
     /// Every node, in file order.
     public var nodes: [NodeSpec]
+    /// `on_unavailable`: how a node answers checks it cannot decide from
+    /// recorded state (DESIGN.md §6); `deny` unless the file says otherwise.
+    public var onUnavailable: UnavailableMode
 
-    public init(replicas: Int = 1, certsDir: String = "", coordinator: Endpoint? = nil, nodes: [NodeSpec] = []) {
+    public init(replicas: Int = 1, certsDir: String = "", coordinator: Endpoint? = nil, nodes: [NodeSpec] = [],
+                onUnavailable: UnavailableMode = .deny) {
         self.replicas = replicas
         self.certsDir = certsDir
         self.coordinator = coordinator
         self.nodes = nodes
+        self.onUnavailable = onUnavailable
     }
 
     /// The node with `id`, if present.

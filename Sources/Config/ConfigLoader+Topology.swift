@@ -77,7 +77,21 @@ extension ConfigLoader {
                 problems.append(root.error(.invalidReplicas, "replicas", "must be at least 1, got \(replicas)"))
             }
         }
+        if let mode = unavailableMode(root, into: &problems) {
+            topology.onUnavailable = mode
+        }
         return topology
+    }
+
+    /// `on_unavailable = "deny" | "allow"` (DESIGN.md §6), nil when absent or invalid.
+    private static func unavailableMode(_ root: TableReader, into problems: inout [ConfigError]) -> UnavailableMode? {
+        guard let text = root.string("on_unavailable", into: &problems) else { return nil }
+        guard let mode = UnavailableMode(rawValue: text) else {
+            let accepted = UnavailableMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+            problems.append(root.error(.invalidValue, "on_unavailable", "must be \(accepted), got \"\(text)\""))
+            return nil
+        }
+        return mode
     }
 
     /// Node ids appear in certificate URI SANs (`spiffe://ratelimit/<env>/<id>`)

@@ -24,6 +24,11 @@ public final class EventLog: Sendable {
     let pool: DatabasePool
     /// The connection `checkpoint()` uses, opened on first use.
     private let checkpointer = Mutex<DatabaseQueue?>(nil)
+    /// The WAL file as SQLite opened it, to notice when it is removed (``checkWAL()``).
+    let walIdentity: FileIdentity?
+    /// Set by ``close()``: later writes fail with `store.closed` instead of
+    /// reaching a closed SQLite connection.
+    private let isClosed = Atomic<Bool>(false)
     /// Ids of keys known to be committed. Entries are added only after the
     /// transaction that created them commits, so a rolled-back insert never
     /// leaves a dangling id behind.
@@ -60,6 +65,7 @@ public final class EventLog: Sendable {
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
 
+        try Self.checkDatabaseFile(at: path)
         let pool: DatabasePool
         do {
             // DatabasePool always runs in `journal_mode=WAL`.
@@ -81,6 +87,9 @@ public final class EventLog: Sendable {
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             }
         }
+        // The migrator's reads opened `<path>-wal` (a WAL database's first
+        // read opens it), so this is the file SQLite writes to.
+        walIdentity = FileIdentity(of: path + "-wal")
         try warmKeyCache()
     }
 
@@ -90,7 +99,8 @@ public final class EventLog: Sendable {
     /// how many of them are now in the database file.
     @discardableResult
     public func checkpoint() throws(StoreError) -> (walFrames: Int, checkpointed: Int) {
-        try StoreError.typed(path: path, doing: "checkpointing") {
+        try ensureOpen("checkpointing")
+        return try StoreError.typed(path: path, doing: "checkpointing") {
             let connection = try checkpointer.withLock { cached in
                 if let cached { return cached }
                 var configuration = Configuration()
@@ -107,12 +117,26 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// Closes the database connections. Later calls fail with `store.closed`
-    /// or a SQLite misuse error; closing twice is harmless.
+    /// Closes the database connections, the checkpoint connection too.
+    /// Later writes fail with `store.closed`, reads with a SQLite misuse
+    /// error; closing twice is harmless. Committed frames may stay in the
+    /// WAL (GRDB closes its read-only readers last, which cannot fold it);
+    /// the next open reads them.
     public func close() throws(StoreError) {
+        isClosed.store(true, ordering: .sequentiallyConsistent)
         try StoreError.typed(path: path, doing: "closing the event log") {
+            try checkpointer.withLock { connection in
+                try connection?.close()
+                connection = nil
+            }
             try pool.close()
         }
+    }
+
+    /// Throws `store.closed` once ``close()`` has begun.
+    func ensureOpen(_ action: String) throws(StoreError) {
+        guard isClosed.load(ordering: .sequentiallyConsistent) else { return }
+        throw StoreError(code: .closed, message: "the event log \(path) is closed; cannot go on \(action)", path: path)
     }
 
     /// The sequence number of the last committed event (0 for an empty log).
@@ -140,7 +164,8 @@ public final class EventLog: Sendable {
     /// The value of a one-column `PRAGMA` as text, read on the writer
     /// connection, whose settings decide durability (diagnostics and tests).
     func pragma(_ name: String) throws(StoreError) -> String? {
-        try StoreError.typed(path: path, doing: "reading PRAGMA \(name)") {
+        try ensureOpen("reading PRAGMA \(name)")
+        return try StoreError.typed(path: path, doing: "reading PRAGMA \(name)") {
             try pool.writeWithoutTransaction { db in
                 switch try DatabaseValue.fetchOne(db, sql: "PRAGMA \(name)")?.storage {
                 case .int64(let value): String(value)
@@ -161,7 +186,8 @@ public final class EventLog: Sendable {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction, so a writer in
     /// another process waits at the start rather than failing at commit.
     func writeTransaction<T>(_ action: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
-        try StoreError.typed(path: path, doing: action) {
+        try ensureOpen(action)
+        return try StoreError.typed(path: path, doing: action) {
             try pool.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {

@@ -21,8 +21,14 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let notADatabase = Code("store.not_a_database")
         /// SQLite reports the database image as malformed.
         public static let corrupt = Code("store.corrupt")
-        /// A disk-level failure: I/O error, disk full, read-only file.
+        /// A disk-level I/O failure (SQLite's `SQLITE_IOERR`).
         public static let io = Code("store.io")
+        /// The filesystem has no space left for the database or its WAL.
+        public static let diskFull = Code("store.disk_full")
+        /// The file or its filesystem does not accept writes.
+        public static let readOnly = Code("store.read_only")
+        /// The write-ahead log was removed or replaced while the log was open.
+        public static let walMissing = Code("store.wal_missing")
         /// Another process held the database lock past the busy timeout.
         public static let busy = Code("store.busy")
         /// Any other SQLite failure; the message carries SQLite's own text.
@@ -68,7 +74,13 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .SQLITE_CANTOPEN:
             code = .cannotOpen
             what = "cannot open \(path)"
-        case .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_PERM:
+        case .SQLITE_FULL:
+            code = .diskFull
+            what = "disk full for \(path)"
+        case .SQLITE_READONLY, .SQLITE_PERM:
+            code = .readOnly
+            what = "\(path) is read-only"
+        case .SQLITE_IOERR:
             code = .io
             what = "disk error on \(path)"
         case .SQLITE_BUSY, .SQLITE_LOCKED:

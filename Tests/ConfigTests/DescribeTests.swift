@@ -34,6 +34,7 @@ struct DescribeTests {
 
         #expect(lines.contains("  RATE_LIMIT -> RateLimitDO"))
         #expect(lines.contains("topology (cluster/production.toml):"))
+        #expect(lines.contains("  on_unavailable: deny"))
         #expect(lines.contains("  coordinator: 127.0.0.1 http 8720 peer 7720"))
         #expect(lines.contains { $0.hasPrefix("    n2 ") && $0.contains("http 8722") && $0.contains("peer 7722") })
     }

@@ -151,4 +151,23 @@ struct TopologyTests {
         let fixture = try ConfigFixture(appending: ratelimit(limit: "-1"), cluster: ["development": text])
         #expect(fixture.problems().map(\.file) == ["wrangler.toml", "cluster/development.toml"])
     }
+
+    @Test("on_unavailable is deny unless the topology says allow")
+    func onUnavailableDefaultAndAllow() throws {
+        let plain = try ConfigFixture(cluster: ["development": ConfigFixture.threeNodeTopology()]).load()
+        #expect(plain.topology?.onUnavailable == .deny)
+        let open = try ConfigFixture(cluster: ["development": "on_unavailable = \"allow\"\n" + ConfigFixture.threeNodeTopology()]).load()
+        #expect(open.topology?.onUnavailable == .allow)
+        let closed = try ConfigFixture(cluster: ["development": "on_unavailable = \"deny\"\n" + ConfigFixture.threeNodeTopology()]).load()
+        #expect(closed.topology?.onUnavailable == .deny)
+    }
+
+    @Test("on_unavailable other than \"deny\" or \"allow\" is an error naming the key and file",
+          arguments: [("\"open\"", "must be \"deny\" or \"allow\", got \"open\""),
+                      ("\"DENY\"", "must be \"deny\" or \"allow\", got \"DENY\""),
+                      ("true", "expected string, got boolean true")])
+    func onUnavailableInvalid(value: String, detail: String) throws {
+        let fixture = try ConfigFixture(cluster: ["development": "on_unavailable = \(value)\n" + ConfigFixture.threeNodeTopology()])
+        #expect(fixture.messages() == ["cluster/development.toml: on_unavailable: \(detail)"])
+    }
 }

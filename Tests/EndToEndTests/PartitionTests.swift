@@ -8,13 +8,14 @@ import Testing
 
 /// DESIGN §6, partitions: with `replicas = 2` a hit is acknowledged only when
 /// its copy is committed on a second node. A node cut off from the others
-/// cannot make one, so it admits nothing (on_unavailable); the side with two
+/// cannot make one, so it admits nothing (`on_unavailable = "deny"` answers 200
+/// denied); the side with two
 /// nodes decides every key, the cut-off node's keys through failover. After
 /// the split heals, the node rejoins, imports, and no key has admitted more
 /// than its limit.
 @Suite("Partitions: 2|1 split and heal", .serialized)
 struct PartitionTests {
-    @Test("split 2|1: the lone node admits nothing, the pair answers every key, and no key passes its limit across split and heal")
+    @Test("split 2|1: the lone node denies every hit (on_unavailable), the pair answers every key, and no key passes its limit across split and heal")
     func splitAndHeal() async throws {
         let cluster = try NodeProcessCluster(nodeCount: 3, replicas: 2, distinctHosts: true)
         try await cluster.makeCertificates()
@@ -27,9 +28,11 @@ struct PartitionTests {
         #expect(Set(keys.map { ring.owner(namespace: "1002", key: $0)! }) == ["n1", "n2", "n3"], "keys of every owner")
         let admitted = Mutex<[String: Int]>([:])
         let loneAdmitted = Mutex(0)
+        let loneNot200 = Mutex<[Int]>([])
         let pairAnswered = Mutex<[String: Int]>([:])
         let hit: @Sendable (String, String) async -> Void = { node, key in
             guard let response = try? await cluster.check(node, key: key, rule: "EXACT") else { return }
+            if node == "n3", response.status != 200 { loneNot200.withLock { $0.append(response.status) } }
             if response.status == 200 {
                 if node != "n3" { pairAnswered.withLock { $0[key, default: 0] += 1 } }
                 if response.json?[member: "allowed"]?.bool == true {
@@ -53,6 +56,7 @@ struct PartitionTests {
             }
         }
         #expect(loneAdmitted.withLock { $0 } == 0, "the node cut off from every copy admitted hits")
+        #expect(loneNot200.withLock { $0 }.isEmpty, "on_unavailable = deny answers 200 denied, not an error: \(loneNot200.withLock { $0 })")
         let answered = pairAnswered.withLock { $0 }
         for key in keys {
             #expect(answered[key, default: 0] > 2, "\(key) got no answer on the pair's side during the split")

@@ -153,8 +153,8 @@ struct CheckFastPathTests {
         try batch.close()
         try single.close()
         for key in ["k0", "k1", "k2"] {
-            let a = try batch.log.events(key: key).map { [$0.rule, "\($0.hits)", "\($0.atMs)"] }
-            let b = try single.log.events(key: key).map { [$0.rule, "\($0.hits)", "\($0.atMs)"] }
+            let a = try #require(batch.log).events(key: key).map { [$0.rule, "\($0.hits)", "\($0.atMs)"] }
+            let b = try #require(single.log).events(key: key).map { [$0.rule, "\($0.hits)", "\($0.atMs)"] }
             #expect(a == b)
         }
     }

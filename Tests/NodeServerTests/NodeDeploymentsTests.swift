@@ -60,4 +60,47 @@ struct NodeDeploymentsTests {
             #expect(throws: WireError.self) { try DeploymentState(bytes: Array(state.bytes.prefix(length))) }
         }
     }
+
+    @Test("Without its log a node refuses a newer deployment rather than serve it unsaved; attaching the log restores what it saved")
+    func detachedAndAttached() throws {
+        let temporary = try TemporaryDirectory(prefix: "deploy")
+        let split = DeploymentState(deployment: Deployment(epoch: 3, stable: stable.version, canary: canary.version, percent: 50),
+                                    ruleSets: [stable, canary])
+        do {
+            let node = try deployments(try openLog(temporary.path))
+            try node.apply(split, at: 1)
+        }
+        // The store could not be opened at start: the configured rules serve.
+        let node = try NodeDeployments(versions: RuleVersions(node: "n1", stable: stable, metrics: EngineMetrics(node: "n1")),
+                                       log: nil, logger: Logger(label: "test"))
+        #expect(node.versions.deployment.epoch == 0)
+        let later = DeploymentState(deployment: Deployment(epoch: 5, stable: canary.version), ruleSets: [canary])
+        let refused = #expect(throws: NodeError.self) { try node.apply(later, at: 2) }
+        #expect(refused?.code == "deployment_not_saved")
+        #expect(refused?.message == "cannot save deployment epoch 5: the event log is unavailable")
+        #expect(node.versions.deployment.epoch == 0)
+
+        try node.attach(try openLog(temporary.path))
+        #expect(node.versions.deployment == split.deployment)
+        #expect(node.current == split)
+        #expect(try node.apply(later, at: 3) == later.deployment)
+        node.detach()
+        let again = DeploymentState(deployment: Deployment(epoch: 6, stable: stable.version), ruleSets: [stable])
+        #expect(throws: NodeError.self) { try node.apply(again, at: 4) }
+        #expect(node.versions.deployment == later.deployment)
+    }
+
+    @Test("Attaching a replaced log that lacks the served deployment saves it there, so a restart serves it")
+    func attachSavesServedDeployment() throws {
+        let first = try TemporaryDirectory(prefix: "deploy")
+        let second = try TemporaryDirectory(prefix: "deploy")
+        let split = DeploymentState(deployment: Deployment(epoch: 2, stable: stable.version, canary: canary.version, percent: 10),
+                                    ruleSets: [stable, canary])
+        let node = try deployments(try openLog(first.path))
+        try node.apply(split, at: 1)
+        node.detach()
+        try node.attach(try openLog(second.path))
+        let restarted = try deployments(try openLog(second.path))
+        #expect(restarted.current == split)
+    }
 }

@@ -192,9 +192,8 @@ extension CheckRouter {
         guard unreachable.count <= Self.maxFailovers,
               let target = view.failoverTarget(namespace: check.rule.namespaceID, key: check.request.key, unreachable: unreachable)
         else {
-            return completion(.failure(APIProblem(
-                status: 503, code: "no-copy-reachable", title: "No copy of the key is reachable",
-                detail: "no node holding \(check.request.key) could decide it: \(unreachable.joined(separator: ", ")) unreachable from \(view.selfID)")))
+            // No node holding the key's counters can be reached: on_unavailable decides (DESIGN §6).
+            return completion(.success(engine.unavailableAnswer(check)))
         }
         if target.node == view.selfID {
             guard placement.isDeciding else {

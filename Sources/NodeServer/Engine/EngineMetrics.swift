@@ -1,3 +1,4 @@
+import Config
 import CoreMetrics
 import Metrics
 import Prometheus
@@ -81,6 +82,24 @@ public final class EngineMetrics: Sendable {
                                              helpText: "Seconds since this node's latest snapshot (-1 before the first)"),
             labels: [("node", node)]
         ).set(snapshotAgeSeconds ?? -1)
+    }
+
+    /// `rate_limit_unavailable_decisions_total{node, mode}`: checks answered
+    /// by `on_unavailable` (``UnavailablePolicy``) without recorded state.
+    /// Registered when made, so the series is exported from start, at 0.
+    public func unavailableDecisions(mode: UnavailableMode) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "rate_limit_unavailable_decisions_total",
+                            dimensions: [("node", node), ("mode", mode.rawValue)], factory: factory)
+    }
+
+    /// `rate_limit_store_available{node}`: 1 while the event log records
+    /// hits, 0 during a storage fault (``StoreFault``).
+    public func setStoreAvailable(_ available: Bool) {
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "rate_limit", metricName: "store_available", unitName: "",
+                                             helpText: "1 while this node's event log records hits, 0 during a storage fault"),
+            labels: [("node", node)]
+        ).set(available ? 1.0 : 0.0)
     }
 
     /// One failed answer (a 5xx or an undecided check) that names no rule.

@@ -39,7 +39,7 @@ enum CopyOutcome: Sendable, Equatable {
 final class ReplicationJoin: Sendable {
     enum Outcome: Sendable {
         case committed
-        case storeFailed(String)
+        case storeFailed(StoreFault)
         case refused(by: String, reason: String)
         case noReplica(String)
     }
@@ -115,6 +115,8 @@ extension LimiterEngine {
     enum ReplicaVerdict: Sendable, Equatable {
         case accept
         case refuse(String)
+        /// This node's store cannot record: not a fence, the copy just fails.
+        case cannotRecord(String)
     }
 
     /// A copy from `sender`: its states replace this node's and its events
@@ -127,7 +129,11 @@ extension LimiterEngine {
                    namespaceOf: (String) -> String?,
                    completion: @escaping @Sendable (Result<Void, APIProblem>) -> Void) {
         let verdict: ReplicaVerdict = state.withLock { state in
-            if let failure = state.storeFailure { return .refuse("\(nodeID) cannot record: \(failure)") }
+            let committer: GroupCommitter
+            switch state.store {
+            case .open(_, let serving): committer = serving
+            case .failed(_, _, let fault), .closed(let fault): return .cannotRecord("\(nodeID) cannot record: \(fault.reason)")
+            }
             if state.fenced.contains(sender) {
                 return .refuse("\(nodeID) decided keys of \(sender) in its stead; \(sender) must import first")
             }
@@ -145,7 +151,7 @@ extension LimiterEngine {
                 switch result {
                 case .success: completion(.success(()))
                 case .failure(let error):
-                    markFailed("event log commit failed: \(error.message)")
+                    markFailed(StoreFault(error, while: "committing a replica's copy"), committer: committer)
                     completion(.failure(.unavailable("\(nodeID) could not commit the copy: \(error.message)")))
                 }
             }
@@ -154,6 +160,8 @@ extension LimiterEngine {
         switch verdict {
         case .refuse(let reason):
             completion(.failure(APIProblem(status: 409, code: "replica-refused", title: "Copy refused", detail: reason)))
+        case .cannotRecord(let reason):
+            completion(.failure(.unavailable(reason)))
         case .accept where events.isEmpty:
             completion(.success(()))
         case .accept:

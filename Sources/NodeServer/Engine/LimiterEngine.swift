@@ -1,3 +1,4 @@
+import CoreMetrics
 import EventStore
 import LimiterCore
 import Dispatch
@@ -11,11 +12,26 @@ import Synchronization
 /// snapshot of the table corresponds to an exact log position. Its answer is
 /// released only after the transaction holding its event commits: the output
 /// gate of a Durable Object. Denials change nothing and answer at once.
+///
+/// When the store cannot record (a failed commit, a removed WAL, a log that
+/// would not open), every check is answered by the ``UnavailablePolicy``
+/// (`on_unavailable`) and nothing is recorded, until the ``StoreSupervisor``
+/// installs a reopened log (see `LimiterEngine+Recovery.swift`).
 public final class LimiterEngine: Sendable {
+    /// Where admitted hits go: one state, so no check sees a store half replaced.
+    enum Store {
+        /// Serving: admitted hits are committed to the log through the committer.
+        case open(EventLog, GroupCommitter)
+        /// A commit failed or the WAL vanished. The log stays open until the
+        /// supervisor retires it, so commits already queued finish first.
+        case failed(EventLog, GroupCommitter, StoreFault)
+        /// No log is open: it never opened, or it was retired after a fault.
+        case closed(StoreFault)
+    }
+
     struct State {
         var table: LimiterTable
-        /// Set when a commit failed: the table then counts hits the log lacks.
-        var storeFailure: String?
+        var store: Store
         /// Owners this node decided keys for in their stead (failover): their
         /// replication is refused until they import this node's counters.
         var fenced: Set<String> = []
@@ -23,8 +39,10 @@ public final class LimiterEngine: Sendable {
 
     public let nodeID: String
     let clock: any WallClock
-    let log: EventLog
-    let committer: GroupCommitter
+    /// How checks are answered while the store cannot record.
+    public let policy: UnavailablePolicy
+    /// `rate_limit_unavailable_decisions_total` for this node's mode.
+    private let unavailableDecisions: CoreMetrics.Counter?
     let state: Mutex<State>
     /// Where copies of admitted hits go; nil when hits are single-copy.
     let replicas = Mutex<(any ReplicaSink)?>(nil)
@@ -35,13 +53,25 @@ public final class LimiterEngine: Sendable {
     /// Opens the engine over an event log, rebuilding the table from the
     /// latest snapshot plus the log tail; `rules` are those replayed events
     /// are applied with (the rules of the version serving their keys now).
-    public init(nodeID: String, rules: [String: Rule], log: EventLog, clock: any WallClock) throws {
+    public init(nodeID: String, rules: [String: Rule], log: EventLog, clock: any WallClock,
+                policy: UnavailablePolicy = UnavailablePolicy(), metrics: EngineMetrics? = nil) throws {
         self.nodeID = nodeID
         self.clock = clock
-        self.log = log
+        self.policy = policy
+        unavailableDecisions = metrics?.unavailableDecisions(mode: policy.mode)
         let table = try Self.rebuild(from: log, rules: rules)
-        state = Mutex(State(table: table))
-        committer = GroupCommitter(log: log)
+        state = Mutex(State(table: table, store: .open(log, GroupCommitter(log: log))))
+    }
+
+    /// An engine without a log, answering by `policy` until a log is
+    /// installed: the node starts even when its store cannot be opened.
+    public init(nodeID: String, clock: any WallClock, fault: StoreFault,
+                policy: UnavailablePolicy = UnavailablePolicy(), metrics: EngineMetrics? = nil) {
+        self.nodeID = nodeID
+        self.clock = clock
+        self.policy = policy
+        unavailableDecisions = metrics?.unavailableDecisions(mode: policy.mode)
+        state = Mutex(State(table: LimiterTable(), store: .closed(fault)))
     }
 
     /// Snapshot plus log tail. Events of rules no longer configured are
@@ -62,8 +92,26 @@ public final class LimiterEngine: Sendable {
 
     public var keyCount: Int { state.withLock { $0.table.count } }
 
-    /// Why the engine cannot take hits, or nil when healthy.
-    public var failure: String? { state.withLock { $0.storeFailure } }
+    /// The log hits are committed to, or nil while the store is failed or closed.
+    public var log: EventLog? {
+        state.withLock { state in
+            if case .open(let log, _) = state.store { return log }
+            return nil
+        }
+    }
+
+    /// Why the engine cannot take hits, or nil when it serves.
+    public var fault: StoreFault? {
+        state.withLock { state in
+            switch state.store {
+            case .open: nil
+            case .failed(_, _, let fault), .closed(let fault): fault
+            }
+        }
+    }
+
+    /// ``fault``'s reason, as `/health` reports it.
+    public var failure: String? { fault?.reason }
 
     /// What `check` did: answered at once, or admitted hits whose answer
     /// waits for their commit.
@@ -93,7 +141,8 @@ public final class LimiterEngine: Sendable {
 
     /// Decides checks in order. Denials and reads return `.done`; when any
     /// hit was admitted the result is `.committing` and `onCommit` runs once
-    /// the transaction commits.
+    /// the transaction commits. If it fails, the admitted checks are
+    /// answered by the ``policy`` instead, and the engine stops recording.
     public func check(
         _ checks: [ResolvedCheck],
         onCommit: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void
@@ -104,8 +153,8 @@ public final class LimiterEngine: Sendable {
         results.reserveCapacity(checks.count)
         var events: [NewEvent] = []
         var admitted: [Int] = []
-        let failure: String? = state.withLock { state in
-            if let failure = state.storeFailure { return failure }
+        let serving: Bool = state.withLock { state in
+            guard case .open(_, let committer) = state.store else { return false }
             for (index, check) in checks.enumerated() {
                 let rule = check.rule
                 let decision = state.table.check(rule: rule, key: check.request.key, hits: check.request.hits, now: now)
@@ -117,35 +166,42 @@ public final class LimiterEngine: Sendable {
                 }
                 results.append(CheckResult(decision: decision, rule: rule.name, version: check.version, node: nodeID))
             }
-            guard !events.isEmpty else { return nil }
+            guard !events.isEmpty else { return true }
             let decided = results
+            let admittedIndices = admitted
+            // Admitted checks whose hits could not be recorded get the policy's answer.
+            let unrecorded: @Sendable () -> [CheckResult] = { [self] in
+                var answers = decided
+                for index in admittedIndices { answers[index] = unavailableAnswer(checks[index]) }
+                return answers
+            }
             let copies = sink.map { replicate(admitted.map { checks[$0] }, events: events, table: state.table, sink: $0) } ?? []
             let join = ReplicationJoin(parts: 1 + copies.count) { [self] outcome in
                 switch outcome {
                 case .committed:
                     onCommit(.success(decided))
-                case .storeFailed(let message):
-                    markFailed("event log commit failed: \(message)")
-                    onCommit(.failure(.unavailable("event log commit failed; hit not recorded")))
+                case .storeFailed(let fault):
+                    markFailed(fault, committer: committer)
+                    onCommit(.success(unrecorded()))
                 case .refused(let by, let reason):
                     onFenced.withLock { $0 }?(by)
                     onCommit(.failure(APIProblem(status: 503, code: "owner-fenced", title: "Owner is fenced",
                                                  detail: "\(by) refused \(nodeID)'s copy: \(reason)")))
-                case .noReplica(let reason):
-                    onCommit(.failure(APIProblem(status: 503, code: "replica-unavailable", title: "No replica reachable",
-                                                 detail: "\(nodeID) could not copy the hits to a replica: \(reason)")))
+                case .noReplica:
+                    // With replicas = 2 a hit without its second copy is not recorded.
+                    onCommit(.success(unrecorded()))
                 }
             }
             committer.submit(events) { result in
                 switch result {
                 case .success: join.deliver(.committed)
-                case .failure(let error): join.deliver(.storeFailed(error.message))
+                case .failure(let error): join.deliver(.storeFailed(StoreFault(error, while: "event log commit failed")))
                 }
             }
             for copy in copies { copy.send(join) }
-            return nil
+            return true
         }
-        if let failure { return .done(.failure(.unavailable(failure))) }
+        guard serving else { return .done(.success(checks.map(unavailableAnswer))) }
         return events.isEmpty ? .done(.success(results)) : .committing
     }
 
@@ -173,7 +229,9 @@ public final class LimiterEngine: Sendable {
         }
         let now = clock.nowMs()
         return state.withLock { state in
-            if let failure = state.storeFailure { return .done(.failure(.unavailable(failure))) }
+            guard case .open(_, let committer) = state.store else {
+                return .done(.success(unavailableAnswer(rule: rule, hits: request.hits, version: version)))
+            }
             let decision = state.table.check(rule: rule, key: request.key, hits: request.hits, now: now)
             let result = CheckResult(decision: decision, rule: rule.name, version: version, node: nodeID)
             guard decision.allowed && request.hits > 0 else { return .done(.success(result)) }
@@ -183,16 +241,22 @@ public final class LimiterEngine: Sendable {
                 case .success:
                     onCommit(.success(result))
                 case .failure(let error):
-                    markFailed("event log commit failed: \(error.message)")
-                    onCommit(.failure(.unavailable("event log commit failed; hit not recorded")))
+                    markFailed(StoreFault(error, while: "event log commit failed"), committer: committer)
+                    onCommit(.success(unavailableAnswer(rule: rule, hits: request.hits, version: version)))
                 }
             }
             return .committing
         }
     }
 
-    func markFailed(_ reason: String) {
-        state.withLock { if $0.storeFailure == nil { $0.storeFailure = reason } }
+    /// The ``policy``'s answer, counted in `rate_limit_unavailable_decisions_total`.
+    func unavailableAnswer(_ check: ResolvedCheck) -> CheckResult {
+        unavailableAnswer(rule: check.rule, hits: check.request.hits, version: check.version)
+    }
+
+    private func unavailableAnswer(rule: Rule, hits: Int, version: String) -> CheckResult {
+        unavailableDecisions?.increment()
+        return CheckResult(decision: policy.decide(rule: rule, hits: hits), rule: rule.name, version: version, node: nodeID)
     }
 
     /// Drops counters that are fully available again under `rules`, bounding memory.
@@ -205,26 +269,40 @@ public final class LimiterEngine: Sendable {
     /// a flush marker queued under the same lock, so the marker's commit
     /// reports the seq of the last event the copy contains. It blocks until
     /// that commit and the file write: call it from a blocking-IO thread.
+    /// Does nothing while the store is failed or closed.
     public func snapshot() throws {
         let position = Mutex<Result<Int64, StoreError>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        let table: LimiterTable? = state.withLock { state in
-            guard state.storeFailure == nil else { return nil }
+        let copy: (LimiterTable, EventLog, GroupCommitter)? = state.withLock { state in
+            guard case .open(let log, let committer) = state.store else { return nil }
             committer.submit([]) { result in
                 position.withLock { $0 = result }
                 done.signal()
             }
-            return state.table
+            return (state.table, log, committer)
         }
-        guard let table else { return }
+        guard let (table, log, committer) = copy else { return }
         done.wait()
-        let seq = try position.withLock { $0! }.get()
+        guard let committed = position.withLock({ $0 }) else { return }
+        let seq = try committed.get()
+        // A commit that failed before the marker leaves hits in the copy
+        // that the log lacks; its completion marked the store failed first
+        // (completions run in commit order), so this sees it.
+        guard isServing(through: committer) else { return }
         try log.writeSnapshot(seq: seq, state: table.encodeSnapshot(), at: clock.nowMs())
     }
 
     /// Waits for every submitted event to commit, then stops the committer.
     public func close() throws {
-        try committer.flush()
+        let committer: GroupCommitter? = state.withLock { state in
+            switch state.store {
+            case .open(_, let committer), .failed(_, let committer, _): committer
+            case .closed: nil
+            }
+        }
+        guard let committer else { return }
+        let flushed = Result { () throws(StoreError) in try committer.flush() }
         committer.close()
+        _ = try flushed.get()
     }
 }

@@ -69,9 +69,12 @@ extension NodeRoutes {
         guard let key = request.query["key"], !key.isEmpty else {
             return .problem(.invalidField("key", "query parameter is required"))
         }
+        guard let log = engine.log else {
+            return .problem(.unavailable("event log unavailable: \(engine.failure ?? "not open")"))
+        }
         let events: [HitEvent]
         do {
-            events = try engine.log.events(namespace: request.query["namespace"], key: key)
+            events = try log.events(namespace: request.query["namespace"], key: key)
         } catch {
             return .problem(.unavailable("event log read failed: \(error.message)"))
         }

@@ -120,7 +120,7 @@ public final class NodeRoutes: HTTPResponder {
         var writer = JSONWriter()
         writer.beginObject()
         let reason: String? = draining.load(ordering: .relaxed)
-            ? "draining: the node is shutting down" : engine.failure ?? serving.notServingReason
+            ? "draining: the node is shutting down" : engine.failure.map { "storage fault: \($0)" } ?? serving.notServingReason
         writer.field("status", reason == nil ? "ok" : "unavailable")
         if let reason { writer.field("reason", reason) }
         writer.field("node", engine.nodeID)

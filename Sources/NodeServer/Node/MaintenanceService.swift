@@ -55,8 +55,9 @@ public struct MaintenanceService: Service {
         await drain()
     }
 
+    /// Skipped while the store is failed or closed: the store supervisor owns it then.
     private func checkpoint() async {
-        let log = engine.log
+        guard let log = engine.log else { return }
         do {
             // A blocking SQLite call of a few ms: on NIO's blocking-IO pool, not the cooperative pool.
             _ = try await NIOThreadPool.singleton.runIfActive { try log.checkpoint() }
@@ -67,7 +68,7 @@ public struct MaintenanceService: Service {
 
     /// Counting the rows scans the log: a blocking-IO pool thread, every prune interval.
     private func exportLogFigures() async {
-        let log = engine.log
+        guard let log = engine.log else { return }
         let now = engine.clock.nowMs()
         do {
             let (rows, snapshot) = try await NIOThreadPool.singleton.runIfActive { (try log.eventCount(), try log.latestSnapshot()) }
