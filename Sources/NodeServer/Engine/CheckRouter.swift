@@ -117,6 +117,9 @@ public final class CheckRouter: Sendable {
         forwarder!.forward(checks, to: owner) { [self] answer in
             let results: ForwardedResults
             switch answer {
+            case .failure(let problem) where Self.failoverCodes.contains(problem.code):
+                // The owner holds the only copy and cannot answer: on_unavailable decides (DESIGN §6).
+                return completion(.success(checks.map(engine.unavailableAnswer)))
             case .failure(let problem): return completion(.failure(problem))
             case .success(let value): results = value
             }
@@ -137,8 +140,13 @@ public final class CheckRouter: Sendable {
         let sent = attempt
         forwarder!.forward([check], to: target) { [self] answer in
             switch answer {
-            case .failure(let problem) where Self.failoverCodes.contains(problem.code) && placement?.failoverEnabled == true:
-                failover(check, unreachable: [target], completion: completion)
+            case .failure(let problem) where Self.failoverCodes.contains(problem.code):
+                if placement?.failoverEnabled == true {
+                    failover(check, unreachable: [target], completion: completion)
+                } else {
+                    // The owner holds the only copy and cannot answer: on_unavailable decides (DESIGN §6).
+                    completion(.success(engine.unavailableAnswer(check)))
+                }
             case .failure(let problem): completion(.failure(problem))
             case .success(let results): settle(results.items[0], epoch: results.epoch, of: check, attempt: sent, completion: completion)
             }
@@ -152,8 +160,12 @@ public final class CheckRouter: Sendable {
         switch item {
         case .decided(let result):
             completion(.success(result))
-        case .refused(_, let code, _) where Self.failoverCodes.contains(code) && placement?.failoverEnabled == true:
-            failover(check, unreachable: [responder], completion: completion)
+        case .refused(_, let code, _) where Self.failoverCodes.contains(code):
+            if placement?.failoverEnabled == true {
+                failover(check, unreachable: [responder], completion: completion)
+            } else {
+                completion(.success(engine.unavailableAnswer(check)))
+            }
         case .refused(let status, let code, let detail):
             completion(.failure(APIProblem(status: status, code: code, title: "Owner could not decide", detail: "\(responder): \(detail)")))
         case .notMine(let hint):
