@@ -10,6 +10,11 @@ struct CompactCommand: AsyncParsableCommand {
             The node keeps replaying from its latest snapshot plus the events after it, so events up to the
             snapshot's position are only history. Safe while the node runs; `ratelimit events` then shows only
             the events after that snapshot.
+
+            A running node compacts by itself after each snapshot, more cautiously: it keeps the events after
+            its oldest kept snapshot (to fall back on if the newest cannot be read) and those inside the longest
+            window of any installed rule (to rebuild from events if no snapshot can be read). This command
+            drops everything the latest snapshot covers.
             """)
 
     @Option(name: .long, help: "The node's data_dir (holds events.sqlite).")
@@ -23,7 +28,7 @@ struct CompactCommand: AsyncParsableCommand {
         do {
             let log = try EventLog(path: path, durability: .full)
             guard let snapshot = try log.latestSnapshot() else {
-                print("nothing to compact: \(path) has no snapshot yet (a node writes one every 30 s and when it stops)")
+                print("nothing to compact: \(path) has no snapshot yet (a node writes one every 100,000 events or 30 s by default, and when it stops)")
                 return
             }
             let removed = try log.compact(before: snapshot.seq)

@@ -22,34 +22,23 @@ public final class LimiterEngine: Sendable {
     let clock: any WallClock
     let log: EventLog
     let committer: GroupCommitter
-    private let state: Mutex<State>
+    /// How the table was rebuilt when the engine opened.
+    public let restoration: Restoration
+    /// Internal, not private: snapshots (`LimiterEngine+Snapshots.swift`) copy the table under it.
+    let state: Mutex<State>
 
     /// Opens the engine over an event log, rebuilding the table from the
-    /// latest snapshot plus the log tail; `rules` are those replayed events
-    /// are applied with (the rules of the version serving their keys now).
+    /// latest snapshot plus the log tail (``EventLog/restoreTable(rules:)``);
+    /// `rules` are those replayed events are applied with (the rules of the
+    /// version serving their keys now).
     public init(nodeID: String, rules: [String: Rule], log: EventLog, clock: any WallClock) throws {
         self.nodeID = nodeID
         self.clock = clock
         self.log = log
-        let table = try Self.rebuild(from: log, rules: rules)
-        state = Mutex(State(table: table))
+        let restored = try log.restoreTable(rules: rules)
+        restoration = Restoration(restored)
+        state = Mutex(State(table: restored.table))
         committer = GroupCommitter(log: log)
-    }
-
-    /// Snapshot plus log tail. Events of rules no longer configured are
-    /// skipped: their counters have no limit to enforce.
-    static func rebuild(from log: EventLog, rules: [String: Rule]) throws -> LimiterTable {
-        var table = LimiterTable()
-        var seq: Int64 = 0
-        if let snapshot = try log.latestSnapshot() {
-            table = try LimiterTable(snapshot: snapshot.state)
-            seq = snapshot.seq
-        }
-        try log.replay(after: seq) { event in
-            guard let rule = rules[event.rule] else { return }
-            table.apply(rule: rule, key: event.key, hits: event.hits, at: event.atMs)
-        }
-        return table
     }
 
     public var keyCount: Int { state.withLock { $0.table.count } }
@@ -158,27 +147,6 @@ public final class LimiterEngine: Sendable {
     public func prune(rules: [String: Rule]) {
         let now = clock.nowMs()
         state.withLock { _ = $0.table.prune(now: now, rules: rules) }
-    }
-
-    /// Writes a snapshot at an exact log position: the table is copied and
-    /// a flush marker queued under the same lock, so the marker's commit
-    /// reports the seq of the last event the copy contains. It blocks until
-    /// that commit and the file write: call it from a blocking-IO thread.
-    public func snapshot() throws {
-        let position = Mutex<Result<Int64, StoreError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let table: LimiterTable? = state.withLock { state in
-            guard state.storeFailure == nil else { return nil }
-            committer.submit([]) { result in
-                position.withLock { $0 = result }
-                done.signal()
-            }
-            return state.table
-        }
-        guard let table else { return }
-        done.wait()
-        let seq = try position.withLock { $0! }.get()
-        try log.writeSnapshot(seq: seq, state: table.encodeSnapshot(), at: clock.nowMs())
     }
 
     /// Waits for every submitted event to commit, then stops the committer.

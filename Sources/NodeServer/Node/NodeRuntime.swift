@@ -40,6 +40,9 @@ public final class NodeRuntime: Sendable {
         } catch {
             throw NodeError(code: "unknown_node", message: error.message)
         }
+        if let problem = options.maintenance.snapshots.problem {
+            throw NodeError(code: "snapshot_settings", message: "node \(spec.id): snapshot settings: \(problem)")
+        }
         let log = try openStore(config: config, spec: spec, durability: options.durability)
         let versions = RuleVersions(node: spec.id, stable: RuleSet(rules: config.rules), metrics: EngineMetrics(node: spec.id))
         let deployments = try NodeDeployments(versions: versions, log: log, logger: logger)
@@ -47,7 +50,14 @@ public final class NodeRuntime: Sendable {
         let engine = try LimiterEngine(nodeID: spec.id, rules: versions.current.rules, log: log, clock: SystemClock())
         logger.info("store replayed", metadata: [
             "path": "\(log.path)", "keys": "\(engine.keyCount)", "elapsed": "\(ContinuousClock.now - started)",
+            "snapshot_seq": "\(engine.restoration.snapshot.map { String($0.seq) } ?? "none")",
+            "replayed_events": "\(engine.restoration.replayedEvents)",
         ])
+        for skipped in engine.restoration.unreadableSnapshots {
+            logger.error("snapshot unreadable; rebuilt from an older one or from the events kept", metadata: [
+                "path": "\(log.path)", "seq": "\(skipped.seq)", "problem": "\(skipped.problem)",
+            ])
+        }
         let group = MultiThreadedEventLoopGroup.singleton
         let cluster = try await ClusterNode.make(config: config, spec: spec, engine: engine, deployments: deployments,
                                                  group: group, logger: logger)
@@ -67,6 +77,7 @@ public final class NodeRuntime: Sendable {
                             message: "cannot listen on http \(spec.host):\(options.httpPort ?? spec.httpPort) for node \(spec.id): \(error)")
         }
         var maintenance = MaintenanceService(engine: engine, prunable: { versions.current.pruneRules },
+                                             replayHorizonMs: { versions.longestReplayHorizonMs },
                                              settings: options.maintenance, logger: logger)
         maintenance.metrics = versions.metrics
         var services: [any Service] = [maintenance]

@@ -1,0 +1,50 @@
+import Dispatch
+import EventStore
+import LimiterCore
+import Synchronization
+
+extension LimiterEngine {
+    /// How the engine's table was rebuilt when it opened, for the start-up log.
+    public struct Restoration: Sendable, Equatable {
+        /// The snapshot loaded; nil when the log had none that could be read.
+        public var snapshot: SnapshotPolicy.Mark?
+        /// Events replayed after it.
+        public var replayedEvents: Int
+        /// Newer snapshots skipped because they could not be decoded.
+        public var unreadableSnapshots: [RestoredTable.UnreadableSnapshot]
+
+        init(_ restored: RestoredTable) {
+            snapshot = restored.snapshot
+            replayedEvents = restored.replayedEvents
+            unreadableSnapshots = restored.unreadableSnapshots
+        }
+    }
+
+    /// Writes a snapshot at an exact log position and returns it: the table
+    /// is copied and a flush marker queued under the same lock, so the
+    /// marker's commit reports the seq of the last event the copy contains.
+    /// Keeps the newest `kept` snapshots. Returns nil without writing when
+    /// the store has failed (the table then counts hits the log lacks).
+    ///
+    /// It blocks until that commit and the file write: call it from a
+    /// blocking-IO thread.
+    @discardableResult
+    public func snapshot(keeping kept: Int = EventLog.keptSnapshots) throws -> SnapshotPolicy.Mark? {
+        let position = Mutex<Result<Int64, StoreError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let table: LimiterTable? = state.withLock { state in
+            guard state.storeFailure == nil else { return nil }
+            committer.submit([]) { result in
+                position.withLock { $0 = result }
+                done.signal()
+            }
+            return state.table
+        }
+        guard let table else { return nil }
+        done.wait()
+        let seq = try position.withLock { $0! }.get()
+        let now = clock.nowMs()
+        try log.writeSnapshot(seq: seq, state: table.encodeSnapshot(), at: now, keeping: kept)
+        return SnapshotPolicy.Mark(seq: seq, atMs: now)
+    }
+}
