@@ -7,6 +7,8 @@ extension EventStoreBenchmark {
         public var events: Int
         public var snapshotSeq: Int64
         public var keys: Int
+        /// Counters in the snapshot: those not fully available at its time.
+        public var snapshotCounters: Int
         public var elapsed: Duration
     }
 
@@ -14,11 +16,12 @@ extension EventStoreBenchmark {
     /// for timing a restart over it: one-hit events cycling over `keys`
     /// keys, spread evenly over the hour before `endingAt` (ms since the
     /// epoch), appended through ``EventLog/append(_:)`` in transactions of
-    /// 1,000. Like a node, it applies every event to a `LimiterTable` and
-    /// writes the table as a snapshot at seq `events - tail`, so a restart
-    /// loads that snapshot and replays the last `tail` events; the events
-    /// before it stay in the log, as they do on a node whose longest rule
-    /// window reaches back that far.
+    /// 1,000. Like a node, it applies every event to a `LimiterTable`, drops
+    /// the counters that are fully available again (a node prunes every
+    /// 10 s) and writes the table as a snapshot at seq `events - tail`, so a
+    /// restart loads that snapshot and replays the last `tail` events; the
+    /// events before it stay in the log, as they do on a node whose longest
+    /// rule window reaches back that far.
     ///
     /// - Throws: `store.cannot_open` when `path` exists: it never writes over a node's data.
     public static func buildHistory(
@@ -54,9 +57,13 @@ extension EventStoreBenchmark {
 
         try append(0..<(events - tail))
         let snapshotSeq = try log.lastSeq()
-        try log.writeSnapshot(seq: snapshotSeq, state: table.encodeSnapshot(), at: firstAt + spacing * Int64(events - tail))
+        let snapshotAt = firstAt + spacing * Int64(events - tail)
+        table.prune(now: snapshotAt, rules: [rule.name: rule])
+        let counters = table.count
+        try log.writeSnapshot(seq: snapshotSeq, state: table.encodeSnapshot(), at: snapshotAt)
         try append((events - tail)..<events)
         try log.checkpoint()
-        return History(events: events, snapshotSeq: snapshotSeq, keys: min(keys, events), elapsed: clock.now - start)
+        return History(events: events, snapshotSeq: snapshotSeq, keys: min(keys, events), snapshotCounters: counters,
+                       elapsed: clock.now - start)
     }
 }
