@@ -49,7 +49,11 @@ struct BenchStoreCommand: AsyncParsableCommand {
             let normal = try EventStoreBenchmark.appendRate(path: dir + "/append-normal.sqlite", events: events, batchSize: batch, durability: .normal)
             let group = try EventStoreBenchmark.groupCommitRate(path: dir + "/group.sqlite", events: events / 4)
             let replay = try EventStoreBenchmark.replayTime(path: dir + "/replay.sqlite", events: events)
+            let chunks = try EventStoreBenchmark.compactionChunkTimes(path: dir + "/compact.sqlite", events: events / 4,
+                                                                      chunk: SnapshotPolicy.Settings().compactionChunk)
+                .map { milliseconds($0) }.sorted()
             print("RESULT append_full_eps=\(Int(full)) append_normal_eps=\(Int(normal)) group_commit_eps=\(Int(group)) replay_s=\(seconds(replay)) events=\(events) batch=\(batch)")
+            print("RESULT compaction_chunk rows=\(SnapshotPolicy.Settings().compactionChunk) median_ms=\(chunks.isEmpty ? "-" : format(chunks[chunks.count / 2])) max_ms=\(chunks.last.map(format) ?? "-") chunks=\(chunks.count) (one delete transaction, synchronous=FULL: the longest an append waits behind compaction)")
         } catch {
             throw CLIError(error.message)
         }
@@ -74,6 +78,13 @@ struct BenchStoreCommand: AsyncParsableCommand {
             throw CLIError(error.message)
         }
     }
+
+    private func milliseconds(_ duration: Duration) -> Double {
+        let (s, atto) = duration.components
+        return Double(s) * 1000 + Double(atto) / 1e15
+    }
+
+    private func format(_ ms: Double) -> String { String(format: "%.1f", ms) }
 
     private func seconds(_ duration: Duration) -> String {
         let (s, atto) = duration.components

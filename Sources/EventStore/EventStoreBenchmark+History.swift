@@ -67,3 +67,29 @@ extension EventStoreBenchmark {
                        elapsed: clock.now - start)
     }
 }
+
+extension EventStoreBenchmark {
+    /// Writes `events` events to a fresh log at `path` (synchronous=FULL, as
+    /// a node's default), snapshots past all of them, then deletes them all
+    /// in ``EventLog/deleteEvents(through:limit:)`` transactions of `chunk`
+    /// rows and returns each one's duration: how long an append can wait
+    /// behind compaction on the shared writer.
+    public static func compactionChunkTimes(path: String, events: Int, chunk: Int) throws(StoreError) -> [Duration] {
+        let log = try freshLog(path: path, durability: .full)
+        defer { try? log.close() }
+        for batch in makeBatches(events: events, batchSize: 10_000) {
+            try log.append(batch)
+        }
+        let last = try log.lastSeq()
+        try log.writeSnapshot(seq: last, state: [], at: 0)
+        let clock = ContinuousClock()
+        var times: [Duration] = []
+        while true {
+            let start = clock.now
+            let removed = try log.deleteEvents(through: last, limit: chunk)
+            guard removed > 0 else { break }
+            times.append(clock.now - start)
+        }
+        return times
+    }
+}
