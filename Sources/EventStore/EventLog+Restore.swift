@@ -16,7 +16,8 @@ public struct RestoredTable: Sendable {
     public var snapshot: SnapshotPolicy.Mark?
     /// Events replayed on top of it (all stored events after its `seq`).
     public var replayedEvents: Int
-    /// Newer snapshots skipped because they could not be decoded, newest first.
+    /// Newer snapshots skipped because they could not be decoded or the
+    /// events after them are no longer all stored, newest first.
     public var unreadableSnapshots: [UnreadableSnapshot]
 }
 
@@ -38,7 +39,16 @@ extension EventLog {
         var unreadable: [RestoredTable.UnreadableSnapshot] = []
         var table = LimiterTable()
         var start: SnapshotPolicy.Mark?
+        let lastSeq = try lastSeq()
+        let firstStored = try storedSeqRange()?.lowerBound ?? lastSeq + 1
         for mark in try snapshotMarks() {
+            // The stored seqs are one unbroken run: every event after the snapshot
+            // is there unless something deleted past it (`compact(before:)` beyond
+            // an older snapshot), and then this snapshot cannot be completed.
+            guard firstStored <= mark.seq + 1 else {
+                unreadable.append(.init(seq: mark.seq, problem: "events from seq \(mark.seq + 1) to \(firstStored - 1) after it were deleted"))
+                continue
+            }
             guard let snapshot = try snapshot(at: mark.seq) else { continue }
             do {
                 table = try LimiterTable(snapshot: snapshot.state)

@@ -161,6 +161,28 @@ struct CompactionTests {
         #expect(restored.table == store.table)
     }
 
+    @Test("a snapshot whose following events were deleted is not restored from: its counts could not be completed")
+    func olderSnapshotWithoutItsEvents() throws {
+        let dir = try TemporaryDirectory(prefix: "compaction")
+        let path = dir.file("events.sqlite")
+        let rules = ["FW": Self.allAlgorithms["FW"]!]
+        let log = try EventLog(path: path)
+        var table = LimiterTable()
+        for (seq, at) in zip(1...6, [10, 20, 30, 40, 50, 60] as [Int64]) {
+            try log.append([hit("k", rule: "FW", at: at)])
+            table.apply(rule: rules["FW"]!, key: "k", hits: 1, at: at)
+            if seq == 3 || seq == 5 { try log.writeSnapshot(seq: Int64(seq), state: table.encodeSnapshot(), at: at) }
+        }
+        // Deleted past the older snapshot (seq 3), then the newer one is torn.
+        #expect(try log.compact(before: 5) == 5)
+        try log.writeSnapshot(seq: 5, state: [9, 9], at: 50)
+        let restored = try log.restoreTable(rules: rules)
+        #expect(restored.snapshot == nil)
+        #expect(restored.unreadableSnapshots.map(\.seq) == [5, 3])
+        #expect(restored.unreadableSnapshots.last?.problem == "events from seq 4 to 5 after it were deleted")
+        #expect(restored.replayedEvents == 1)
+    }
+
     @Test("the horizon stops at the first event inside the window even when later ones are older; deletes go in chunks, oldest first")
     func horizonAndChunks() throws {
         let dir = try TemporaryDirectory(prefix: "compaction")

@@ -10,7 +10,7 @@ extension LimiterEngine {
         public var snapshot: SnapshotPolicy.Mark?
         /// Events replayed after it.
         public var replayedEvents: Int
-        /// Newer snapshots skipped because they could not be decoded.
+        /// Newer snapshots skipped: not decodable, or events after them deleted.
         public var unreadableSnapshots: [RestoredTable.UnreadableSnapshot]
 
         init(_ restored: RestoredTable) {

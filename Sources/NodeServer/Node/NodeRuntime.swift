@@ -54,7 +54,7 @@ public final class NodeRuntime: Sendable {
             "replayed_events": "\(engine.restoration.replayedEvents)",
         ])
         for skipped in engine.restoration.unreadableSnapshots {
-            logger.error("snapshot unreadable; rebuilt from an older one or from the events kept", metadata: [
+            logger.error("snapshot skipped; rebuilt from an older one or from the events kept", metadata: [
                 "path": "\(log.path)", "seq": "\(skipped.seq)", "problem": "\(skipped.problem)",
             ])
         }
