@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "JSONCore"]),
         .testTarget(name: "ChaosCoreTests", dependencies: ["ChaosCore", "LimiterCore", "JSONCore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Alerting", "TestSupport"]),
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "LimiterCore", "TestSupport"]),
         .testTarget(
             name: "CoordinatorStoreTests",
             dependencies: ["CoordinatorStore", "LimiterCore", "Placement", "Rollout", .product(name: "GRDB", package: "GRDB.swift")]

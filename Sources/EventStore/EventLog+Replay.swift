@@ -8,16 +8,18 @@ extension EventLog {
     /// tail after its `seq`. The scan runs in one WAL read snapshot, so it
     /// sees a consistent log while appends continue; it reads integers with a
     /// raw prepared statement and hands out key strings from a table loaded
-    /// once, so no string is decoded per event.
+    /// once, so no string is decoded per event. After a snapshot (`seq > 0`)
+    /// only the keys the tail names are loaded, so the cost does not grow
+    /// with the number of keys the log has ever seen.
     ///
     /// - Throws: ``StoreError`` for storage failures; errors thrown by
     ///   `body` stop the replay and are rethrown unchanged.
     public func replay(after seq: Int64 = 0, _ body: (HitEvent) throws -> Void) throws {
         try StoreError.translating(path: path, doing: "replaying events after seq \(seq)") {
             try pool.read { db in
-                let keys = try Self.loadKeyTable(db)
+                let keys = seq == 0 ? KeyLookup.dense(try Self.loadKeyTable(db)) : .sparse(try Self.loadKeys(db, namedAfter: seq))
                 try Self.scanEvents(db, after: seq) { seq, keyID, atMs, hits in
-                    guard keyID > 0, keyID < keys.count, let key = keys[Int(keyID)] else {
+                    guard let key = keys[keyID] else {
                         throw Self.danglingKey(seq: seq, keyID: keyID)
                     }
                     try body(HitEvent(
@@ -93,6 +95,35 @@ extension EventLog {
             table[id] = EventKey(namespace: row[1], key: row[2], rule: row[3])
         }
         return table
+    }
+
+    /// The keys named by the events after `seq`, by id: one lookup by
+    /// primary key per distinct key of the tail.
+    static func loadKeys(_ db: Database, namedAfter seq: Int64) throws -> [Int64: EventKey] {
+        var keys: [Int64: EventKey] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT id, namespace, key, rule FROM keys
+            WHERE id IN (SELECT DISTINCT key_id FROM events WHERE seq > ?)
+            """, arguments: [seq])
+        while let row = try rows.next() {
+            keys[row[0]] = EventKey(namespace: row[1], key: row[2], rule: row[3])
+        }
+        return keys
+    }
+
+    /// Key strings by id: every key in an array (a full replay), or the
+    /// tail's keys in a dictionary.
+    enum KeyLookup {
+        case dense([EventKey?])
+        case sparse([Int64: EventKey])
+
+        @inline(__always)
+        subscript(id: Int64) -> EventKey? {
+            switch self {
+            case .dense(let table): id > 0 && id < table.count ? table[Int(id)] : nil
+            case .sparse(let keys): keys[id]
+            }
+        }
     }
 
     /// Steps `SELECT seq, key_id, at_ms, hits ... WHERE seq > after` with the

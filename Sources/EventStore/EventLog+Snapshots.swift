@@ -2,17 +2,19 @@ import Foundation
 import GRDB
 
 extension EventLog {
-    /// How many snapshots are kept: the newest, and one to fall back on if
-    /// the newest cannot be decoded.
+    /// How many snapshots are kept unless the caller says otherwise: the
+    /// newest, and one to fall back on if the newest cannot be decoded
+    /// (``restoreTable(rules:)``).
     public static let keptSnapshots = 2
 
     /// Stores `state` as the limiter image covering every event up to `seq`,
     /// taken at `at` (ms since the epoch), and drops all but the last
-    /// ``keptSnapshots`` snapshots.
+    /// `keeping` snapshots (at least one: this one).
     ///
     /// - Throws: `store.invalid_snapshot` if `seq` is beyond ``lastSeq()``
     ///   or older than the latest snapshot (snapshots only move forward).
-    public func writeSnapshot(seq: Int64, state: [UInt8], at takenAtMs: Int64) throws(StoreError) {
+    public func writeSnapshot(seq: Int64, state: [UInt8], at takenAtMs: Int64,
+                              keeping kept: Int = keptSnapshots) throws(StoreError) {
         let path = self.path
         try writeTransaction("writing the snapshot at seq \(seq)") { db in
             let lastSeq = try Self.readLastSeq(db)
@@ -36,7 +38,7 @@ extension EventLog {
                     DELETE FROM snapshots WHERE seq NOT IN
                         (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)
                     """,
-                arguments: [Self.keptSnapshots])
+                arguments: [max(1, kept)])
         }
     }
 

@@ -14,8 +14,11 @@ import Synchronization
 ///
 /// Keys are interned: `keys(id, namespace, key, rule)` holds each counter
 /// once, and `events(seq, key_id, at_ms, hits)` holds only integers. The
-/// id of every key this instance has seen is cached, so an append of a known
-/// key is one integer insert through a cached prepared statement.
+/// id of every key this instance has appended is cached, so an append of a
+/// known key is one integer insert through a cached prepared statement. The
+/// cache starts empty: the first append of a key after opening looks its id
+/// up by the table's unique index, so opening costs the same however many
+/// keys the log has ever seen.
 public final class EventLog: Sendable {
     /// The database file.
     public let path: String
@@ -30,7 +33,7 @@ public final class EventLog: Sendable {
     /// reaching a closed SQLite connection.
     private let isClosed = Atomic<Bool>(false)
     /// Ids of keys known to be committed. Entries are added only after the
-    /// transaction that created them commits, so a rolled-back insert never
+    /// transaction that used them commits, so a rolled-back insert never
     /// leaves a dangling id behind.
     let keyIDs = Mutex<[EventKey: Int64]>([:])
 
@@ -90,7 +93,6 @@ public final class EventLog: Sendable {
         // The migrator's reads opened `<path>-wal` (a WAL database's first
         // read opens it), so this is the file SQLite writes to.
         walIdentity = FileIdentity(of: path + "-wal")
-        try warmKeyCache()
     }
 
     /// Copies committed WAL frames into the database file from a connection
@@ -197,19 +199,6 @@ public final class EventLog: Sendable {
                 return result!
             }
         }
-    }
-
-    /// Loads every key id so that appends after a restart stay integer-only.
-    private func warmKeyCache() throws(StoreError) {
-        let loaded = try read("loading the key table") { db in
-            var ids: [EventKey: Int64] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, namespace, key, rule FROM keys")
-            while let row = try rows.next() {
-                ids[EventKey(namespace: row[1], key: row[2], rule: row[3])] = row[0]
-            }
-            return ids
-        }
-        keyIDs.withLock { $0 = loaded }
     }
 
     /// Milliseconds since the Unix epoch, for callers that do not pass a time.

@@ -117,7 +117,7 @@ public enum EventStoreBenchmark {
         return elapsed
     }
 
-    private static func freshLog(path: String, durability: Durability) throws(StoreError) -> EventLog {
+    static func freshLog(path: String, durability: Durability) throws(StoreError) -> EventLog {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw StoreError(
                 code: .cannotOpen,

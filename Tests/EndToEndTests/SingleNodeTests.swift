@@ -121,7 +121,7 @@ struct SingleNodeTests {
 
 @Suite("ratelimit compact", .serialized)
 struct CompactTests {
-    @Test("compact drops only events the latest snapshot covers; counts survive a restart")
+    @Test("compact drops only events every kept snapshot covers; counts survive a restart")
     func compactKeepsCounts() async throws {
         let cluster = try NodeProcessCluster(nodeCount: 1)
         let dataDir = cluster.node("n1").dataDir

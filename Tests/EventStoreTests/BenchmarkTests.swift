@@ -1,4 +1,5 @@
 @testable import EventStore
+import LimiterCore
 import TestSupport
 import Testing
 
@@ -49,6 +50,47 @@ struct BenchmarkTests {
             let logged = try EventLog(path: dir.file(file)).allEvents()
             #expect(logged.map(\.newEvent) == Self.requested(10_000, batchSize: 10_000), "\(file)")
         }
+    }
+
+    @Test("the history store holds every event, a snapshot of the pruned table before the tail, and restores to the full replay")
+    func historyStore() throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let path = dir.file("node/events.sqlite")
+        let rule = Rule(name: "API", namespaceID: "1001", limit: 100, periodSeconds: 60, algorithm: .slidingWindow)
+        let end: Int64 = 1_700_000_000_000
+        let built = try EventStoreBenchmark.buildHistory(path: path, events: 20_000, tail: 700, rule: rule, keys: 5_000, endingAt: end)
+        #expect(built.snapshotSeq == 19_300)
+        #expect(built.keys == 5_000)
+
+        let log = try EventLog(path: path)
+        let events = try log.allEvents()
+        #expect(events.count == 20_000)
+        #expect(events.allSatisfy { $0.rule == "API" && $0.namespace == "1001" && $0.atMs < end && $0.atMs >= end - 3_600_000 })
+        #expect(try log.snapshotMarks().map(\.seq) == [19_300])
+        let restored = try log.restoreTable(rules: ["API": rule])
+        #expect(restored.replayedEvents == 700)
+        // Counters idle for two windows were pruned from the snapshot, as a node prunes them.
+        #expect(built.snapshotCounters < 5_000)
+        var full = LimiterTable()
+        for event in events { full.apply(rule: rule, key: event.key, hits: event.hits, at: event.atMs) }
+        for key in ["user:0", "user:1234", "user:4999"] {
+            var a = restored.table, b = full
+            #expect(a.check(rule: rule, key: key, hits: 0, now: end) == b.check(rule: rule, key: key, hits: 0, now: end))
+        }
+        #expect(throws: StoreError.self) {
+            try EventStoreBenchmark.buildHistory(path: path, events: 10, tail: 1, rule: rule, endingAt: end)
+        }
+    }
+
+    @Test("the compaction benchmark times one delete per chunk until the log is empty")
+    func compactionChunks() throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let path = dir.file("compact.sqlite")
+        let times = try EventStoreBenchmark.compactionChunkTimes(path: path, events: 2_500, chunk: 1_000)
+        #expect(times.count == 3)
+        let log = try EventLog(path: path)
+        #expect(try log.eventCount() == 0)
+        #expect(try log.lastSeq() == 2_500)
     }
 
     @Test("the benchmarks refuse to reuse an existing file")

@@ -105,6 +105,53 @@ struct LimiterEngineTests {
 }
 
 extension LimiterEngineTests {
+    @Test("snapshot(keeping:) is written at the log position its table copy holds; a torn newest one restores from the older one, and the engine says so")
+    func snapshotsAndFallback() async throws {
+        let (log, path) = try temporaryLog()
+        let clock = ManualClock(1_700_000_000_000)
+        let engine = try LimiterEngine(nodeID: "n1", rules: Self.rules, log: log, clock: clock)
+        let restoration = try #require(engine.restoration)
+        #expect(restoration.snapshot == nil)
+        #expect(restoration.replayedEvents == 0)
+        #expect(restoration.unreadableSnapshots.isEmpty)
+        var marks: [SnapshotPolicy.Mark] = []
+        for round in 0..<3 {
+            for key in ["a", "b", "c"] {
+                _ = try await check(engine, CheckRequest(key: key, rule: round == 1 ? "GC" : "SL"))
+                clock.advance(by: 100)
+            }
+            let mark = try #require(try engine.snapshot(keeping: 2))
+            #expect(mark == .init(seq: try log.lastSeq(), atMs: clock.nowMs()))
+            marks.append(mark)
+        }
+        #expect(try log.snapshotMarks() == [marks[2], marks[1]])
+        _ = try await check(engine, CheckRequest(key: "a", rule: "SL", hits: 2))
+        var expected: [Int] = []
+        for key in ["a", "b", "c"] {
+            for rule in ["SL", "GC"] {
+                expected.append(try await check(engine, CheckRequest(key: key, rule: rule, hits: 0)).decision.remaining)
+            }
+        }
+        try engine.close()
+        // Same seq as the newest: it replaces that snapshot with bytes no table decodes.
+        try log.writeSnapshot(seq: marks[2].seq, state: [0, 1, 2], at: marks[2].atMs, keeping: 2)
+
+        let reopened = try LimiterEngine(nodeID: "n1", rules: Self.rules, log: try EventLog(path: path, durability: .normal), clock: clock)
+        let reopenedRestoration = try #require(reopened.restoration)
+        #expect(reopenedRestoration.snapshot == marks[1])
+        #expect(reopenedRestoration.replayedEvents == Int(try log.lastSeq() - marks[1].seq))
+        #expect(reopenedRestoration.unreadableSnapshots.map(\.seq) == [marks[2].seq])
+        var restored: [Int] = []
+        for key in ["a", "b", "c"] {
+            for rule in ["SL", "GC"] {
+                restored.append(try await check(reopened, CheckRequest(key: key, rule: rule, hits: 0)).decision.remaining)
+            }
+        }
+        #expect(restored == expected)
+        #expect(expected != [5, 3, 5, 3, 5, 3], "the hits must show in the counts")
+        try reopened.close()
+    }
+
     static let version = "v-test"
 
     static func resolved(_ request: CheckRequest) -> LimiterEngine.ResolvedCheck {

@@ -93,7 +93,7 @@ extension LimiterEngine {
     ///   snapshot or page), leaving the engine closed.
     public func install(_ log: EventLog, rules: [String: Rule]) throws {
         try requireClosed(toInstall: log)
-        let table = try Self.rebuild(from: log, rules: rules)
+        let table = try log.restoreTable(rules: rules).table
         let committer = GroupCommitter(log: log)
         let installed: Bool = state.withLock { state in
             guard case .closed = state.store else { return false }

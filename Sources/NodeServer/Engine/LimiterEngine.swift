@@ -43,6 +43,10 @@ public final class LimiterEngine: Sendable {
     public let policy: UnavailablePolicy
     /// `rate_limit_unavailable_decisions_total` for this node's mode.
     private let unavailableDecisions: CoreMetrics.Counter?
+    /// How the table was rebuilt when the engine opened; nil when it started
+    /// without a log.
+    public let restoration: Restoration?
+    /// Internal, not private: snapshots (`LimiterEngine+Snapshots.swift`) copy the table under it.
     let state: Mutex<State>
     /// Where copies of admitted hits go; nil when hits are single-copy.
     let replicas = Mutex<(any ReplicaSink)?>(nil)
@@ -51,16 +55,18 @@ public final class LimiterEngine: Sendable {
     let onFenced = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     /// Opens the engine over an event log, rebuilding the table from the
-    /// latest snapshot plus the log tail; `rules` are those replayed events
-    /// are applied with (the rules of the version serving their keys now).
+    /// latest snapshot plus the log tail (``EventLog/restoreTable(rules:)``);
+    /// `rules` are those replayed events are applied with (the rules of the
+    /// version serving their keys now).
     public init(nodeID: String, rules: [String: Rule], log: EventLog, clock: any WallClock,
                 policy: UnavailablePolicy = UnavailablePolicy(), metrics: EngineMetrics? = nil) throws {
         self.nodeID = nodeID
         self.clock = clock
         self.policy = policy
         unavailableDecisions = metrics?.unavailableDecisions(mode: policy.mode)
-        let table = try Self.rebuild(from: log, rules: rules)
-        state = Mutex(State(table: table, store: .open(log, GroupCommitter(log: log))))
+        let restored = try log.restoreTable(rules: rules)
+        restoration = Restoration(restored)
+        state = Mutex(State(table: restored.table, store: .open(log, GroupCommitter(log: log))))
     }
 
     /// An engine without a log, answering by `policy` until a log is
@@ -71,23 +77,8 @@ public final class LimiterEngine: Sendable {
         self.clock = clock
         self.policy = policy
         unavailableDecisions = metrics?.unavailableDecisions(mode: policy.mode)
+        restoration = nil
         state = Mutex(State(table: LimiterTable(), store: .closed(fault)))
-    }
-
-    /// Snapshot plus log tail. Events of rules no longer configured are
-    /// skipped: their counters have no limit to enforce.
-    static func rebuild(from log: EventLog, rules: [String: Rule]) throws -> LimiterTable {
-        var table = LimiterTable()
-        var seq: Int64 = 0
-        if let snapshot = try log.latestSnapshot() {
-            table = try LimiterTable(snapshot: snapshot.state)
-            seq = snapshot.seq
-        }
-        try log.replay(after: seq) { event in
-            guard let rule = rules[event.rule] else { return }
-            table.apply(rule: rule, key: event.key, hits: event.hits, at: event.atMs)
-        }
-        return table
     }
 
     public var keyCount: Int { state.withLock { $0.table.count } }
@@ -263,33 +254,6 @@ public final class LimiterEngine: Sendable {
     public func prune(rules: [String: Rule]) {
         let now = clock.nowMs()
         state.withLock { _ = $0.table.prune(now: now, rules: rules) }
-    }
-
-    /// Writes a snapshot at an exact log position: the table is copied and
-    /// a flush marker queued under the same lock, so the marker's commit
-    /// reports the seq of the last event the copy contains. It blocks until
-    /// that commit and the file write: call it from a blocking-IO thread.
-    /// Does nothing while the store is failed or closed.
-    public func snapshot() throws {
-        let position = Mutex<Result<Int64, StoreError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let copy: (LimiterTable, EventLog, GroupCommitter)? = state.withLock { state in
-            guard case .open(let log, let committer) = state.store else { return nil }
-            committer.submit([]) { result in
-                position.withLock { $0 = result }
-                done.signal()
-            }
-            return (state.table, log, committer)
-        }
-        guard let (table, log, committer) = copy else { return }
-        done.wait()
-        guard let committed = position.withLock({ $0 }) else { return }
-        let seq = try committed.get()
-        // A commit that failed before the marker leaves hits in the copy
-        // that the log lacks; its completion marked the store failed first
-        // (completions run in commit order), so this sees it.
-        guard isServing(through: committer) else { return }
-        try log.writeSnapshot(seq: seq, state: table.encodeSnapshot(), at: clock.nowMs())
     }
 
     /// Waits for every submitted event to commit, then stops the committer.

@@ -47,6 +47,9 @@ public final class NodeRuntime: Sendable {
         } catch {
             throw NodeError(code: "unknown_node", message: error.message)
         }
+        if let problem = options.maintenance.snapshots.problem {
+            throw NodeError(code: "snapshot_settings", message: "node \(spec.id): snapshot settings: \(problem)")
+        }
         let path = spec.dataDir + "/events.sqlite"
         let durability = options.durability
         let open: @Sendable () throws -> EventLog = { try openStore(config: config, path: path, durability: durability) }
@@ -91,6 +94,7 @@ public final class NodeRuntime: Sendable {
                             message: "cannot listen on http \(spec.host):\(options.httpPort ?? spec.httpPort) for node \(spec.id): \(error)")
         }
         var maintenance = MaintenanceService(engine: engine, prunable: { versions.current.pruneRules },
+                                             replayHorizonMs: { versions.longestReplayHorizonMs },
                                              settings: options.maintenance, logger: logger)
         maintenance.metrics = versions.metrics
         let supervisor = StoreSupervisor(
@@ -150,7 +154,14 @@ public final class NodeRuntime: Sendable {
                                                policy: policy, metrics: metrics)
                 logger.info("store replayed", metadata: [
                     "path": "\(log.path)", "keys": "\(engine.keyCount)", "elapsed": "\(ContinuousClock.now - started)",
+                    "snapshot_seq": "\(engine.restoration?.snapshot.map { String($0.seq) } ?? "none")",
+                    "replayed_events": "\(engine.restoration?.replayedEvents ?? 0)",
                 ])
+                for skipped in engine.restoration?.unreadableSnapshots ?? [] {
+                    logger.error("snapshot skipped; rebuilt from an older one or from the events kept", metadata: [
+                        "path": "\(log.path)", "seq": "\(skipped.seq)", "problem": "\(skipped.problem)",
+                    ])
+                }
                 return engine
             } catch {
                 deployments.detach()
