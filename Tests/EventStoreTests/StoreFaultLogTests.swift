@@ -84,9 +84,11 @@ struct StoreFaultLogTests {
         let path = directory.file("events.sqlite")
         let log = try EventLog(path: path, durability: .normal)
         try log.append([hit("k", at: 1)])
+        // A read opens one of GRDB's read-only readers, which it closes last,
+        // so the commit stays in the WAL: a read-write open would fold it into
+        // the broken file.
+        _ = try log.eventCount()
         try log.close()
-        // GRDB closes its read-only readers last, so the commit stays in the
-        // WAL: a read-write open would fold it into the broken file.
         let wal = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
         #expect(!wal.isEmpty)
         var random = SplitMix64(seed: 3)
