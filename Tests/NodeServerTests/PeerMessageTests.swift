@@ -27,7 +27,7 @@ struct PeerMessageTests {
         ])),
         .replicate(ReplicationBatch(requestID: 9, events: [
             .init(namespace: "1001", rule: "API", key: "user:1", atMs: 1_700_000_000_000, hits: 2),
-        ], states: [LimiterTable().encodeSnapshot(), [1, 2, 3]])),
+        ], states: [LimiterTable().encodeSnapshot(), [1, 2, 3]], fences: ["n3"])),
         .replicated(requestID: 9),
         .pull(nodes: ["n1", "n2", "n3"], after: nil),
         .pull(nodes: ["n1"], after: CounterKey(rule: "API", key: "user:9")),

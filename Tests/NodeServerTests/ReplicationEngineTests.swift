@@ -34,7 +34,8 @@ struct ReplicationEngineTests {
             copies.withLock { $0 += 1 }
             let states = (try? LimiterTable(snapshot: copy.states)) ?? LimiterTable()
             let owned = receiverOwns.withLock { $0 }
-            peer.applyCopy(from: from, events: copy.events, states: states, ownsHere: { _, key in owned.contains(key) },
+            peer.applyCopy(from: from, events: copy.events, states: states, fences: copy.fences,
+                           ownsHere: { _, key in owned.contains(key) },
                            namespaceOf: { ReplicationEngineTests.rules[$0]?.namespaceID }) { result in
                 switch result {
                 case .success: completion(.committed)
@@ -115,8 +116,43 @@ struct ReplicationEngineTests {
         let imported = pair.n2.export(for: "n1", ring: HashRing(nodes: ["n1", "n2"]), places: 2,
                                       namespaceOf: { Self.rules[$0]?.namespaceID })
         #expect(pair.n2.fencedOwners.isEmpty)
-        pair.n1.importStates(imported.states)
+        pair.n1.importStates([imported.states], rules: Self.rules)
         #expect(try await Self.check(pair.n1, "k").get().decision.allowed == false, "n1 now knows the limit is used up")
+    }
+
+    @Test("a copy of a decision made in the owner's stead fences the owner on the node that took it as well")
+    func fenceTravelsWithTheCopy() async throws {
+        let pair = try Self.pair()
+        for _ in 0..<3 { _ = try await Self.check(pair.n1, "k").get() }
+        // n2 stands in for n1 and copies to n3 (n1 is skipped): n3 fences n1 too.
+        #expect(try await Self.check(pair.n2, "k", standingInFor: ["n1"]).get().decision.allowed)
+        let n3 = try #require(pair.link2.peers.withLock { $0 }.first { $0.nodeID == "n3" })
+        #expect(n3.fencedOwners == ["n1"])
+        // n1 wakes believing n3 is its replica (n2 suspect in its view): the copy is refused there too.
+        pair.link1.peers.withLock { $0 = [n3] }
+        let stale = await Self.check(pair.n1, "k")
+        if case .failure(let problem) = stale { #expect(problem.code == "owner-fenced") } else {
+            Issue.record("expected owner-fenced, got \(stale)")
+        }
+    }
+
+    @Test("an import keeps the most used state of each counter: a stale peer's never lowers a count")
+    func importNeverLowersACount() async throws {
+        let pair = try Self.pair()
+        // n2's copy taken after 2 hits is stale once n1 has 4; n3 never saw the key.
+        for _ in 0..<2 { _ = try await Self.check(pair.n1, "k").get() }
+        let stale = pair.n2.export(for: "n1", ring: HashRing(nodes: ["n1", "n2"]), places: 2,
+                                   namespaceOf: { Self.rules[$0]?.namespaceID }).states
+        for _ in 0..<2 { _ = try await Self.check(pair.n1, "k").get() }
+        let taken = pair.n1.importStates([stale, LimiterTable()], rules: Self.rules)
+        #expect(taken.count == 0, "nothing taken: the import was staler")
+        #expect(try await Self.check(pair.n1, "k").get().decision.remaining == 0, "4 + this 1 = the limit of 5")
+        // The other way round: n3, which never saw the key, imports n1's state and takes it.
+        let newer = pair.n1.export(for: "n3", ring: HashRing(nodes: ["n1", "n3"]), places: 2,
+                                   namespaceOf: { Self.rules[$0]?.namespaceID }).states
+        let n3 = try #require(pair.link2.peers.withLock { $0 }.first { $0.nodeID == "n3" })
+        #expect(n3.importStates([newer], rules: Self.rules).count == 1)
+        #expect(try await Self.check(n3, "k").get().decision.allowed == false, "n3 now knows the limit is used up")
     }
 
     @Test("with no other node to hold a copy, an admitted hit is not acknowledged: on_unavailable (deny) answers it")

@@ -17,6 +17,11 @@ extension LimiterTable {
         return LimiterTable(states: picked)
     }
 
+    /// A table holding one counter.
+    public init(counter: CounterKey, state: CounterState) {
+        self.init(states: [counter: state])
+    }
+
     /// Replaces the state of every counter `other` holds with `other`'s; the rest stay.
     public mutating func overwrite(with other: LimiterTable) {
         for (counter, state) in other.states { states[counter] = state }

@@ -23,7 +23,7 @@ extension ClusterNode {
         let view = view.current
         let versions = versions
         engine.applyCopy(
-            from: sender, events: batch.events, states: states,
+            from: sender, events: batch.events, states: states, fences: batch.fences,
             ownsHere: { namespace, key in view.isSettled && view.ring.owner(namespace: namespace, key: key) == view.selfID },
             namespaceOf: { versions.current.rules[$0]?.namespaceID }
         ) { result in
@@ -69,6 +69,10 @@ extension ClusterNode {
 
     /// Counters per import page.
     static let pullPage = 5000
+
+    /// A gap this long in a 250 ms loop means the process did not run: it
+    /// was stopped or paused, not merely busy.
+    static let pauseThreshold: Duration = .seconds(2)
 }
 
 /// Imports a node's counters from its peers before it decides (DESIGN §6):
@@ -141,8 +145,18 @@ struct ReplicationService: Service {
         await withDiscardingTaskGroup { group in
             group.addTask { await node.importer.run { await node.importOnce() } }
             group.addTask {
+                var last = ContinuousClock.now
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
+                    let now = ContinuousClock.now
+                    // A process stopped (SIGSTOP, a long pause) missed copies and
+                    // may have been stood in for: it imports before deciding again.
+                    if now - last > ClusterNode.pauseThreshold, node.replicas >= 2 {
+                        node.logger.warning("this node was paused; importing before deciding again",
+                                            metadata: ["paused": "\(now - last)"])
+                        node.importer.request()
+                    }
+                    last = now
                     node.resyncReplicas()
                 }
             }
@@ -158,10 +172,11 @@ struct ReplicationService: Service {
 
 extension ClusterNode {
     /// One import: waits until placement is settled, pulls from every other
-    /// node on the ring, keeps for each counter the state of the node that
-    /// comes first after this one in the counter's placement (it decided the
-    /// key while this node could not), and applies them. False when the ring
-    /// changed meanwhile.
+    /// node on the ring, and keeps for each counter the most used of the
+    /// states (this node's own included): whoever decided the key while this
+    /// node could not has it, and no copy holds a hit that was acknowledged
+    /// without it being in some node's state. False when the ring changed
+    /// meanwhile.
     func importOnce() async -> Bool {
         var placement = view.current
         while !placement.isSettled {
@@ -182,20 +197,8 @@ extension ClusterNode {
             }
             return tables
         }
-        let versions = versions
-        var merged = LimiterTable()
-        var chosen: [CounterKey: Int] = [:]
-        for (peerID, table) in pulled {
-            for (counter, _) in table.states {
-                guard let namespace = versions.current.rules[counter.rule]?.namespaceID else { continue }
-                let order = ring.replicas(namespace: namespace, key: counter.key, count: ring.nodes.count).filter { $0 != nodeID }
-                let rank = order.firstIndex(of: peerID) ?? Int.max
-                if let best = chosen[counter], best <= rank { continue }
-                chosen[counter] = rank
-                merged.overwrite(with: table.subset([counter]))
-            }
-        }
-        engine.importStates(merged)
+        let rules = versions.current.pruneRules
+        let merged = engine.importStates(Array(pulled.values), rules: rules)
         let unchanged = view.current.ring == ring
         logger.info("import done", metadata: ["counters": "\(merged.count)", "from": "\(pulled.keys.sorted().joined(separator: ","))",
                                               "ring_changed": "\(!unchanged)"])
@@ -214,11 +217,18 @@ extension ClusterNode {
                 do {
                     let reply = try await peer.request(to: address, payload: PeerMessage.pull(nodes: ring.nodes, after: after).buffer,
                                                        timeout: .seconds(2))
-                    if case .pulled(let states, let next) = try PeerMessage(decoding: reply) {
+                    switch try PeerMessage(decoding: reply) {
+                    case .pulled(let states, let next):
                         pulled.overwrite(with: try LimiterTable(snapshot: states))
                         guard let next else { return pulled }
                         after = next
                         continue
+                    case .problem(_, let code, _) where code == "unsupported-peer-message":
+                        // An older build (a rolling upgrade) keeps no copies to import.
+                        logger.notice("peer does not know imports; importing nothing from it", metadata: ["peer": "\(peerID)"])
+                        return nil
+                    default:
+                        break
                     }
                 } catch {
                     logger.debug("pull failed; retrying", metadata: ["peer": "\(peerID)", "error": "\(error)"])

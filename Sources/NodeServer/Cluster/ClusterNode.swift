@@ -106,23 +106,24 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
                          addressOf: { view.address(of: $0) }, view: { view.current })
             : nil
         self.replicator = replicator
+        let importer = importer
         if let replicator {
             engine.replicas.withLock { $0 = replicator }
             let previous = Mutex<Set<String>>([])
             view.onChange { [engine] placement in
                 // A new ring changes who should hold which copies.
                 replicator.markForResync(placement.ring.nodes.filter { $0 != spec.id })
+                let now = Set(placement.ring.nodes)
+                let before = previous.withLock { previous in
+                    defer { previous = now }
+                    return previous
+                }
                 // A node that left the ring has its keys decided elsewhere
                 // meanwhile: its copies are refused until it imports.
-                let now = Set(placement.ring.nodes)
-                let left = previous.withLock { previous in
-                    defer { previous = now }
-                    return previous.subtracting(now)
-                }
+                let left = before.subtracting(now)
                 if !left.isEmpty { engine.fence(left) }
             }
         }
-        let importer = importer
         engine.onFenced.withLock { $0 = { by in
             logger.warning("a replica refused this node's copy; importing before deciding again", metadata: ["replica": "\(by)"])
             importer.request()

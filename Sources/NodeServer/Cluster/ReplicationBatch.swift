@@ -22,6 +22,8 @@ struct ReplicationBatch: Sendable, Equatable {
     /// The counters concerned, each part in the `LimiterTable` snapshot
     /// format, applied in order (a batch joins the copies of several decisions).
     var states: [[UInt8]]
+    /// Owners the deciders stood in for (``ReplicaCopy/fences``).
+    var fences: [String] = []
 
     func encode(into writer: inout WireWriter) {
         writer.varint(requestID)
@@ -35,12 +37,15 @@ struct ReplicationBatch: Sendable, Equatable {
         }
         writer.count(states.count, field: "states.count")
         for part in states { writer.blob(part) }
+        writer.count(fences.count, field: "fences.count")
+        for node in fences { writer.string(node) }
     }
 
-    init(requestID: UInt64, events: [Event], states: [[UInt8]]) {
+    init(requestID: UInt64, events: [Event], states: [[UInt8]], fences: [String] = []) {
         self.requestID = requestID
         self.events = events
         self.states = states
+        self.fences = fences
     }
 
     init(reading reader: inout WireReader) throws(WireError) {
@@ -64,6 +69,10 @@ struct ReplicationBatch: Sendable, Equatable {
             let part = try reader.blob("replicate.states[\(index)]", maxBytes: PeerMessage.maxStateBytes - total)
             total += part.count
             states.append(part)
+        }
+        let fenceCount = try reader.count("replicate.fences", limit: PeerMessage.maxNodes, minimumItemSize: 1)
+        for index in 0..<fenceCount {
+            fences.append(try reader.string("replicate.fences[\(index)]", maxBytes: PeerMessage.maxNameBytes))
         }
     }
 }

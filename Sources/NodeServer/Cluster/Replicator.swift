@@ -164,7 +164,8 @@ final class Replicator: ReplicaSink {
 
     private func transmit(_ items: [Item], to target: String) {
         let batch = ReplicationBatch(requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue,
-                                     events: items.flatMap(\.copy.events), states: items.map(\.copy.states))
+                                     events: items.flatMap(\.copy.events), states: items.map(\.copy.states),
+                                     fences: Set(items.flatMap(\.copy.fences)).sorted())
         let started = NIODeadline.now()
         guard let address = addressOf(target) else {
             return finish(items, to: target, result: .failure(.gone("\(target) is not a known member")), started: started)

@@ -22,6 +22,10 @@ protocol ReplicaSink: Sendable {
 struct ReplicaCopy: Sendable {
     var events: [ReplicationBatch.Event]
     var states: [UInt8]
+    /// Owners the decider stood in for: the receiver fences them too, so an
+    /// owner that wakes with stale counts cannot get its copy accepted
+    /// there either (its own view may name another replica than the stand-in).
+    var fences: [String] = []
 }
 
 /// How a copy ended.
@@ -106,7 +110,8 @@ extension LimiterEngine {
                 return ReplicationBatch.Event(namespace: event.namespace, rule: event.rule, key: event.key,
                                               atMs: event.atMs, hits: event.hits)
             }
-            return PendingCopy(copy: ReplicaCopy(events: copied, states: table.subset(counters).encodeSnapshot()),
+            let fences = Set(indices.flatMap { checks[$0].standingInFor }).sorted()
+            return PendingCopy(copy: ReplicaCopy(events: copied, states: table.subset(counters).encodeSnapshot(), fences: fences),
                                candidates: candidates, sink: sink)
         }
     }
@@ -121,10 +126,11 @@ extension LimiterEngine {
 
     /// A copy from `sender`: its states replace this node's and its events
     /// are appended to this log; `completion` runs after the commit. Refused
-    /// when this node stood in for `sender` since `sender` last imported, or
-    /// when `ownsHere` says this node owns one of the keys under its own view
-    /// (the sender decided them on a stale view).
-    func applyCopy(from sender: String, events: [ReplicationBatch.Event], states: LimiterTable,
+    /// when this node stood in for `sender`, or took a copy of a decision made
+    /// in `sender`'s stead (`fences`), since `sender` last imported; or when
+    /// `ownsHere` says this node owns one of the keys under its own view (the
+    /// sender decided them on a stale view).
+    func applyCopy(from sender: String, events: [ReplicationBatch.Event], states: LimiterTable, fences: [String] = [],
                    ownsHere: (_ namespace: String, _ key: String) -> Bool,
                    namespaceOf: (String) -> String?,
                    completion: @escaping @Sendable (Result<Void, APIProblem>) -> Void) {
@@ -135,8 +141,10 @@ extension LimiterEngine {
             case .failed(_, _, let fault), .closed(let fault): return .cannotRecord("\(nodeID) cannot record: \(fault.reason)")
             }
             if state.fenced.contains(sender) {
-                return .refuse("\(nodeID) decided keys of \(sender) in its stead; \(sender) must import first")
+                return .refuse("\(nodeID) holds counters decided in \(sender)'s stead; \(sender) must import first")
             }
+            // The sender stood in for these owners: so does this copy.
+            state.fenced.formUnion(fences.filter { $0 != nodeID })
             for event in events where ownsHere(event.namespace, event.key) {
                 return .refuse("\(nodeID) owns \(event.key) under its view")
             }
@@ -194,8 +202,40 @@ extension LimiterEngine {
     }
 
     /// Replaces counters with imported ones.
-    func importStates(_ imported: LimiterTable) {
-        state.withLock { $0.table.overwrite(with: imported) }
+    /// Takes imported counters: per counter, the state with the least
+    /// remaining now (this node's own included) wins, so an import never
+    /// lowers a count. A node's state can be stale (it missed copies while it
+    /// was paused or cut off), never ahead of what was admitted, except for
+    /// hits it counted but could not copy (which only deny more). Returns the
+    /// counters taken from the imports.
+    @discardableResult
+    func importStates(_ imports: [LimiterTable], rules: [String: Rule]) -> LimiterTable {
+        let now = clock.nowMs()
+        return state.withLock { state in
+            var taken = LimiterTable()
+            var best: [CounterKey: Int] = [:]
+            for table in imports {
+                for (counter, counterState) in table.states {
+                    guard let rule = rules[counter.rule] else { continue }
+                    let remaining = Self.remaining(counterState, rule: rule, key: counter.key, now: now)
+                    let current = best[counter]
+                        ?? state.table.state(rule: counter.rule, key: counter.key)
+                            .map { Self.remaining($0, rule: rule, key: counter.key, now: now) }
+                        ?? Int.max
+                    guard remaining < current else { continue }
+                    best[counter] = remaining
+                    taken.overwrite(with: table.subset([counter]))
+                }
+            }
+            state.table.overwrite(with: taken)
+            return taken
+        }
+    }
+
+    /// What a read (0 hits) of `state` under `rule` reports as remaining at `now`.
+    private static func remaining(_ state: CounterState, rule: Rule, key: String, now: Int64) -> Int {
+        var table = LimiterTable(counter: CounterKey(rule: rule.name, key: key), state: state)
+        return table.check(rule: rule, key: key, hits: 0, now: now).remaining
     }
 
     /// The counters this node owns under `ring` whose copy belongs on
