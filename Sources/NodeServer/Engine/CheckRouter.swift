@@ -180,7 +180,13 @@ public final class CheckRouter: Sendable {
             case .retry:
                 forward(check, attempt: &attempt, completion: completion)
             case .fail(let reason):
-                completion(.failure(.unavailable(reason + "; retry shortly")))
+                if placement?.failoverEnabled == true {
+                    // Views disagree: the next node of the key's placement decides in
+                    // the refuser's stead (and fences it), as for an unreachable owner.
+                    failover(check, unreachable: [responder], completion: completion)
+                } else {
+                    completion(.failure(.unavailable(reason + "; retry shortly")))
+                }
             }
         }
     }
