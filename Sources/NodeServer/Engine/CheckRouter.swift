@@ -27,7 +27,13 @@ protocol CheckForwarding: Sendable {
 /// with the owner it believes in; the router then re-routes that check by
 /// the pure ``ForwardAttempt`` policy (at most `maxHops` forwards), so two
 /// nodes never both decide a key under one placement epoch and a
-/// disagreement ends in a clear 503 instead of a loop.
+/// disagreement ends instead of looping: in a 503 with `replicas = 1`, in a
+/// failover with `replicas = 2`.
+///
+/// With `replicas = 2`, a check whose owner cannot answer (unreachable,
+/// importing, fenced, leaving) fails over to the next node of the key's
+/// placement (``failover(_:unreachable:completion:)``); with `replicas = 1`,
+/// or when no node holding the key can be reached, `on_unavailable` answers.
 public final class CheckRouter: Sendable {
     public let engine: LimiterEngine
     let placement: (any OwnerLookup)?
