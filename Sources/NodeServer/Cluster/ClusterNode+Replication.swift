@@ -8,7 +8,7 @@ import Synchronization
 
 /// The replica side of a node (DESIGN §6): it commits copies of other nodes'
 /// admitted hits, answers imports, and imports itself before it decides keys
-/// after a start, a rejoin or a fence.
+/// after a start, a fence or a pause.
 extension ClusterNode {
     /// A copy from `sender`; answered after this node committed it.
     func handleCopy(_ batch: ReplicationBatch, from sender: String, reply: PeerReply) {
@@ -70,13 +70,14 @@ extension ClusterNode {
     /// Counters per import page.
     static let pullPage = 5000
 
-    /// A gap this long in a 250 ms loop means the process did not run: it
-    /// was stopped or paused, not merely busy.
+    /// A gap this long in a 250 ms loop means the process did not run for
+    /// that long (stopped, paused, or starved): it may have missed copies
+    /// and been stood in for, so it imports.
     static let pauseThreshold: Duration = .seconds(2)
 }
 
 /// Imports a node's counters from its peers before it decides (DESIGN §6):
-/// at start, after a fence, and when it rejoins. While importing, the node
+/// at start, after a fence, and after a pause. While importing, the node
 /// decides nothing as owner or stand-in; checks for its keys fail over to
 /// the next node, which holds their copies.
 final class Importer: Sendable {
