@@ -123,6 +123,21 @@ struct FailoverTests {
         await cluster.stopAll()
     }
 
+    @Test("a node stopped for longer than 2 s imports when it resumes, then serves again")
+    func pausedNodeImports() async throws {
+        let cluster = try await Self.startedCluster()
+        let node = try #require(cluster.processes["n3"])
+        node.signal(SIGSTOP)
+        // The fault itself lasts 3 s: the pause the node must notice.
+        try await Task.sleep(for: .seconds(3))
+        node.signal(SIGCONT)
+        try await poll("n3 notices its pause and imports", within: .seconds(20)) {
+            node.output.contains("this node was paused; importing before deciding again")
+        }
+        try await cluster.waitHealthy("n3")
+        await cluster.stopAll()
+    }
+
     @Test("on SIGTERM a node hands its keys' counters to their next owner before it leaves, even in single-copy mode")
     func gracefulHandoff() async throws {
         let cluster = try NodeProcessCluster(nodeCount: 3, replicas: 1)

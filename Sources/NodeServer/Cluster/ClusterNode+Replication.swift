@@ -84,8 +84,6 @@ final class Importer: Sendable {
     private struct State {
         var importing = true
         var requested = true
-        var running = false
-        var imports = 0
     }
 
     private let state = Mutex(State())
@@ -97,11 +95,8 @@ final class Importer: Sendable {
     }
 
     /// True from start until the first import completes, and again from a
-    /// fence until the next one does.
+    /// fence or a pause until the next one does.
     var isImporting: Bool { state.withLock { $0.importing } }
-
-    /// Completed imports (tests, diagnostics).
-    var completedImports: Int { state.withLock { $0.imports } }
 
     /// Asks for an import; the node stops deciding until it is done.
     func request() {
@@ -126,10 +121,7 @@ final class Importer: Sendable {
                 if Task.isCancelled { return }
                 state.withLock { state in
                     if !complete { state.requested = true }
-                    if !state.requested {
-                        state.importing = false
-                        state.imports += 1
-                    }
+                    if !state.requested { state.importing = false }
                 }
             }
         }

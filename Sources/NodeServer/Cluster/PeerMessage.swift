@@ -35,7 +35,7 @@ enum PeerMessage: Sendable, Equatable {
     /// The replica committed the batch with this id.
     case replicated(requestID: UInt64)
     /// "Send me the counters I hold a place for under this ring": the
-    /// import of a node that starts, rejoins or was fenced. Answered with
+    /// import of a node that starts, was fenced or was paused. Answered with
     /// ``pulled(states:next:)`` or a `not-yet` problem. Pages: `after` is the
     /// last counter of the previous page (nil for the first).
     case pull(nodes: [String], after: CounterKey?)

@@ -201,7 +201,6 @@ extension LimiterEngine {
         return (table.subset(page), page.last)
     }
 
-    /// Replaces counters with imported ones.
     /// Takes imported counters: per counter, the state with the least
     /// remaining now (this node's own included) wins, so an import never
     /// lowers a count. A node's state can be stale (it missed copies while it
@@ -244,15 +243,17 @@ extension LimiterEngine {
     func resync(to target: String, ring: HashRing, namespaceOf: (String) -> String?,
                 completion: @escaping @Sendable (CopyOutcome) -> Void) {
         guard let sink = replicas.withLock({ $0 }) else { return completion(.committed) }
-        state.withLock { state in
+        let queued: Bool = state.withLock { state in
             let owned = state.table.filter { counter in
                 guard let namespace = namespaceOf(counter.rule) else { return false }
                 let places = ring.replicas(namespace: namespace, key: counter.key, count: 2)
                 return places.first == nodeID && places.dropFirst().first == target
             }
-            guard owned.count > 0 else { return completion(.committed) }
+            guard owned.count > 0 else { return false }
             sink.send(ReplicaCopy(events: [], states: owned.encodeSnapshot()), to: [target], completion: completion)
+            return true
         }
+        if !queued { completion(.committed) }
     }
 
     /// Refuses copies from `nodes` until they import: they left this node's
