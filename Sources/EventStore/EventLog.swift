@@ -85,9 +85,13 @@ public final class EventLog: Sendable {
                 // GRDB sets the writer to synchronous=NORMAL when it enables
                 // WAL, after `prepareDatabase`: set the chosen level again on
                 // the connection that commits. Checkpoints leave the commit
-                // path too (`checkpoint()`), so no answer waits behind one.
+                // path too (`checkpoint()`), so no answer waits behind one;
+                // only the short `restartWAL()` runs between two commits.
                 try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                // A WAL that grew past this (a burst, a stalled checkpoint) is
+                // cut back to it when it next restarts from its beginning.
+                try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
             }
         }
         // The migrator's reads opened `<path>-wal` (a WAL database's first
@@ -118,6 +122,38 @@ public final class EventLog: Sendable {
             }
         }
     }
+
+    /// Copies the WAL frames that ``checkpoint()`` did not reach (those
+    /// committed while it ran) on the writer connection, so the WAL is wholly
+    /// in the database file and the next transaction writes it again from
+    /// its start. Without this, under steady load a checkpoint never catches
+    /// up with the writer: SQLite restarts the WAL only when every frame is
+    /// copied, so it would grow without bound, and every commit's fsync would
+    /// also allocate new blocks for it.
+    ///
+    /// It blocks commits while it runs: call it only between two, as
+    /// ``GroupCommitter/restartWAL(completion:)`` does, and after a
+    /// ``checkpoint()``, so few frames are left to copy. Returns whether every
+    /// frame is now copied (a reader of an older snapshot can hold some back).
+    @discardableResult
+    public func restartWAL() throws(StoreError) -> Bool {
+        try ensureOpen("restarting the WAL")
+        return try StoreError.typed(path: path, doing: "restarting the WAL") {
+            try pool.writeWithoutTransaction { db in
+                // (busy, frames in the WAL, frames copied)
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                let busy: Int = row?[0] ?? 1
+                let frames: Int = row?[1] ?? 0
+                let copied: Int = row?[2] ?? 0
+                return busy == 0 && copied == frames
+            }
+        }
+    }
+
+    /// The WAL size, in bytes, a restart cuts a larger WAL back to
+    /// (`PRAGMA journal_size_limit`): above the frames a second of full
+    /// load writes between two checkpoints, so steady load never regrows it.
+    static let walSizeLimit = 64 << 20
 
     /// Closes the database connections, the checkpoint connection too.
     /// Later writes fail with `store.closed`, reads with a SQLite misuse

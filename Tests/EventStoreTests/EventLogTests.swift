@@ -1,5 +1,6 @@
 @testable import EventStore
 import Foundation
+import GRDB
 import TestSupport
 import Testing
 
@@ -38,6 +39,41 @@ struct EventLogTests {
         #expect(result.checkpointed == result.walFrames)
         let reopened = try EventLog(path: dir.file("events.sqlite"))
         #expect(try reopened.eventCount() == 100)
+    }
+
+    @Test("a commit after a checkpoint it outran grows the WAL; after restartWAL the next commit writes it from its start")
+    func restartWALStopsGrowth() throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let path = dir.file("events.sqlite")
+        let log = try EventLog(path: path)
+        let batch = { (round: Int) in (0..<300).map { hit("r\(round)-k\($0)", at: Int64(round)) } }
+        try log.append(batch(1))
+        // A reader's snapshot from before the next commit holds the checkpoint
+        // back, as a commit made while it runs does under load.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let reader = try DatabaseQueue(path: path, configuration: configuration)
+        try reader.inDatabase { db in
+            try db.execute(sql: "BEGIN DEFERRED")
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM events")
+        }
+        try log.append(batch(2))
+        let checkpoint = try log.checkpoint()
+        #expect(checkpoint.checkpointed < checkpoint.walFrames)
+        try reader.inDatabase { db in try db.execute(sql: "COMMIT") }
+
+        let outrun = try #require(log.walFileBytes)
+        try log.append(batch(3))
+        let grown = try #require(log.walFileBytes)
+        #expect(grown > outrun)
+
+        #expect(try log.restartWAL())
+        try log.append(batch(4))
+        #expect(try #require(log.walFileBytes) == grown)
+        try log.append(batch(5))
+        #expect(try #require(log.walFileBytes) == grown)
+        #expect(try log.eventCount() == 1500)
+        #expect(try log.pragma("journal_size_limit") == "\(EventLog.walSizeLimit)")
     }
 
     @Test("the file is in WAL mode and durability sets PRAGMA synchronous on the writer")

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 @testable import EventStore
 import Synchronization
 import TestSupport
@@ -161,6 +162,30 @@ struct GroupCommitterTests {
         #expect(stats.batchesCommitted <= 1 + 1 + 192)
         #expect(stats.largestBatch >= 8 * 2)
         await committer.close()
+    }
+
+    @Test("restartWAL runs on the commit thread between two commits, so the next one writes the WAL from its start; closed, it completes with false")
+    func restartWALBetweenCommits() async throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        let committer = GroupCommitter(log: log, threadName: "test-commit")
+        let batch = { (round: Int) in (0..<300).map { hit("r\(round)-k\($0)", at: Int64(round)) } }
+        _ = try await committer.submit(batch(1))
+        let size = try #require(log.walFileBytes)
+
+        let ran: (Result<Bool, StoreError>, String?) = await withCheckedContinuation { continuation in
+            committer.restartWAL { result in continuation.resume(returning: (result, Thread.current.name)) }
+        }
+        #expect(try ran.0.get())
+        #expect(ran.1 == "test-commit")
+        #expect(try await committer.submit(batch(2)) == 600)
+        #expect(try #require(log.walFileBytes) == size)
+
+        await committer.close()
+        let closed: Result<Bool, StoreError> = await withCheckedContinuation { continuation in
+            committer.restartWAL { continuation.resume(returning: $0) }
+        }
+        #expect(try closed.get() == false)
     }
 
     @Test("close commits everything already submitted, then refuses new submissions")

@@ -53,3 +53,32 @@ extension LimiterEngine {
         return SnapshotPolicy.Mark(seq: seq, atMs: now)
     }
 }
+
+extension LimiterEngine {
+    /// Checkpoints the WAL from its own connection, off the commit path
+    /// (``EventLog/checkpoint()``), then has the commit thread copy, between
+    /// two transactions, the frames committed meanwhile
+    /// (``GroupCommitter/restartWAL(completion:)``), so the next transaction
+    /// writes the WAL from its start instead of growing it. Returns whether
+    /// the WAL is wholly copied; false while the store is failed or closed.
+    ///
+    /// It blocks until the commit thread has done it: call it from a
+    /// blocking-IO thread.
+    @discardableResult
+    public func checkpointWAL() throws -> Bool {
+        let store: (EventLog, GroupCommitter)? = state.withLock { state in
+            guard case .open(let log, let committer) = state.store else { return nil }
+            return (log, committer)
+        }
+        guard let (log, committer) = store else { return false }
+        try log.checkpoint()
+        let outcome = Mutex<Result<Bool, StoreError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        committer.restartWAL { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
+    }
+}

@@ -10,14 +10,16 @@ import ServiceLifecycle
 /// shutdown it flushes the log and writes a last snapshot, so the next start
 /// replays nothing.
 ///
-/// Every store call runs on NIO's blocking-IO pool, never on the commit
-/// thread; deletions go in transactions of ``SnapshotPolicy/Settings/compactionChunk``
-/// rows, so a commit waits behind at most one of them.
+/// Every store call runs on NIO's blocking-IO pool; the commit thread only
+/// finishes each checkpoint (``LimiterEngine/checkpointWAL()``). Deletions go
+/// in transactions of ``SnapshotPolicy/Settings/compactionChunk`` rows, so a
+/// commit waits behind at most one of them.
 public struct MaintenanceService: Service {
     public struct Settings: Sendable {
         public var pruneInterval: Duration = .seconds(10)
-        /// WAL checkpoints run here, off the commit thread (see
-        /// `EventLog.checkpoint()`); the snapshot policy is asked at the same tick.
+        /// WAL checkpoints run here, off the commit thread, which only copies
+        /// what they missed (`LimiterEngine.checkpointWAL()`); the snapshot
+        /// policy is asked at the same tick.
         public var checkpointInterval: Duration = .seconds(1)
         /// When to snapshot, how many snapshots to keep, the delete chunk.
         public var snapshots = SnapshotPolicy.Settings()
@@ -128,10 +130,10 @@ public struct MaintenanceService: Service {
     }
 
     private func checkpoint() async {
-        guard let log = engine.log else { return }
+        let engine = engine
         do {
-            // A blocking SQLite call of a few ms: on NIO's blocking-IO pool, not the cooperative pool.
-            _ = try await NIOThreadPool.singleton.runIfActive { try log.checkpoint() }
+            // Blocking SQLite calls of a few ms: on NIO's blocking-IO pool, not the cooperative pool.
+            _ = try await NIOThreadPool.singleton.runIfActive { try engine.checkpointWAL() }
         } catch {
             logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
         }
