@@ -5,7 +5,9 @@
 --
 -- PATH defaults to /v1/check. A second argument `query` (or CHECK_KEY_IN_QUERY=1) also
 -- puts the key in the query string, /v1/check?key=k<i>, which nginx's $arg_key needs.
--- CHECK_KEYS (default 10000) and CHECK_RULE (default API) set the key space and rule.
+-- CHECK_KEYS (default 10000) and CHECK_RULE (default API) set the key space and rule;
+-- CHECK_KEYS_FILE instead names a file of keys, one per line. CHECK_DELAY_MS makes each
+-- connection wait that long before each request, for a fixed load below saturation.
 -- The body is {"key":"k<i>","rule":"API","hits":1}; i cycles over the keys, each thread
 -- from its own offset so threads hit different keys at any moment.
 --
@@ -31,9 +33,18 @@ function init(args)
     local rule = os.getenv("CHECK_RULE") or "API"
     local headers = { ["Content-Type"] = "application/json" }
 
+    local keys = {}
+    local keys_file = os.getenv("CHECK_KEYS_FILE")
+    if keys_file then
+        for line in io.lines(keys_file) do
+            if line ~= "" then keys[#keys + 1] = line end
+        end
+        key_count = #keys
+    end
+
     -- Building a request per call is what slows wrk down; build them all once.
     for i = 0, key_count - 1 do
-        local key = "k" .. i
+        local key = keys[i + 1] or ("k" .. i)
         local target = path
         if in_query then
             local separator = path:find("?", 1, true) and "&" or "?"
@@ -44,6 +55,13 @@ function init(args)
     end
     -- A golden-ratio step spreads the threads' starting keys for any thread count.
     next_index = (math.floor((thread_id or 0) * key_count * 0.6180339887) % key_count) + 1
+end
+
+local delay_ms = tonumber(os.getenv("CHECK_DELAY_MS") or "")
+if delay_ms then
+    function delay()
+        return delay_ms
+    end
 end
 
 function request()
