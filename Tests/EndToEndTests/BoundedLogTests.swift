@@ -64,8 +64,16 @@ struct BoundedLogTests {
         #expect(tally.failed == 0, "\(tally)")
         #expect(admitted >= 3 * bound)
         #expect(samples.max()! > 0, "the gauge counts the events kept: \(samples)")
-        let age = Self.metric("rate_limit_snapshot_age_seconds", in: try await cluster.get("n1", path: "/metrics").text)
+        let text = try await cluster.get("n1", path: "/metrics").text
+        let age = Self.metric("rate_limit_snapshot_age_seconds", in: text)
         #expect(age.map { $0 >= 0 && $0 < 30 } == true, "snapshot_age \(String(describing: age))")
+        // Every admitted hit was appended by a group commit, and nothing else was (the load
+        // has stopped, so every commit's checks are answered and counted).
+        let committed = try #require(Self.metric("rate_limit_event_log_committed_events_total", in: text))
+        let commits = try #require(Self.metric("rate_limit_event_log_commits_total", in: text))
+        let answered = (Self.metric("rate_limit_requests_total", in: text) ?? 0) - (Self.metric("rate_limit_requests_blocked_total", in: text) ?? 0)
+        #expect(committed == answered, "committed \(committed), admitted \(answered)")
+        #expect(commits >= 1 && commits <= committed, "commits \(commits) for \(committed) events")
 
         await cluster.stopAll()
     }

@@ -164,28 +164,64 @@ struct GroupCommitterTests {
         await committer.close()
     }
 
-    @Test("restartWAL runs on the commit thread between two commits, so the next one writes the WAL from its start; closed, it completes with false")
+    @Test("restartWAL copies the WAL between two commits, so the next commit writes it from its start instead of growing it; closed, it completes with false")
     func restartWALBetweenCommits() async throws {
         let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
-        let committer = GroupCommitter(log: log, threadName: "test-commit")
+        let committer = GroupCommitter(log: log)
         let batch = { (round: Int) in (0..<300).map { hit("r\(round)-k\($0)", at: Int64(round)) } }
         _ = try await committer.submit(batch(1))
         let size = try #require(log.walFileBytes)
+        // Without a restart a second round is appended after the first.
+        _ = try await committer.submit(batch(2))
+        let twoRounds = try #require(log.walFileBytes)
+        #expect(twoRounds > size)
 
-        let ran: (Result<Bool, StoreError>, String?) = await withCheckedContinuation { continuation in
-            committer.restartWAL { result in continuation.resume(returning: (result, Thread.current.name)) }
+        let restarted: Result<Bool, StoreError> = await withCheckedContinuation { continuation in
+            committer.restartWAL { continuation.resume(returning: $0) }
         }
-        #expect(try ran.0.get())
-        #expect(ran.1 == "test-commit")
-        #expect(try await committer.submit(batch(2)) == 600)
-        #expect(try #require(log.walFileBytes) == size)
+        #expect(try restarted.get())
+        #expect(try await committer.submit(batch(3)) == 900)
+        #expect(try await committer.submit(batch(4)) == 1200)
+        #expect(try #require(log.walFileBytes) == twoRounds)
+        #expect(try log.eventCount() == 1200)
 
         await committer.close()
         let closed: Result<Bool, StoreError> = await withCheckedContinuation { continuation in
             committer.restartWAL { continuation.resume(returning: $0) }
         }
         #expect(try closed.get() == false)
+    }
+
+    @Test("onCommit runs once per transaction that appended events, with their count, before the completions; never for an empty marker")
+    func onCommitCountsTransactions() async throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        let commits = Mutex<[Int]>([])
+        let committer = GroupCommitter(log: log) { events in commits.withLock { $0.append(events) } }
+
+        let seenAtCompletion: [Int] = await withCheckedContinuation { continuation in
+            committer.submit([hit("a", at: 1), hit("b", at: 2), hit("c", at: 3)]) { _ in
+                continuation.resume(returning: commits.withLock { $0 })
+            }
+        }
+        #expect(seenAtCompletion == [3])
+        _ = try await committer.flush()
+        _ = try await committer.submit([hit("d", at: 4)])
+        #expect(commits.withLock { $0 } == [3, 1])
+
+        // Many concurrent submitters: one call per transaction, and the counts add up.
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for index in 0..<25 { _ = try? await committer.submit([hit("w\(worker)", at: Int64(index))]) }
+                }
+            }
+        }
+        let recorded = commits.withLock { $0 }
+        #expect(recorded.reduce(0, +) == 4 + 200)
+        #expect(recorded.count == committer.stats.batchesCommitted)
+        await committer.close()
     }
 
     @Test("close commits everything already submitted, then refuses new submissions")

@@ -102,6 +102,22 @@ public final class EngineMetrics: Sendable {
         ).set(available ? 1.0 : 0.0)
     }
 
+    /// Counts each group commit of the event log and the events it appended
+    /// (`rate_limit_event_log_commits_total` and
+    /// `rate_limit_event_log_committed_events_total`, by node; their ratio
+    /// is the mean group size, which says how far the per-commit fsync is
+    /// shared). Registered when made, so both are exported from start, at 0.
+    public func groupCommitRecorder() -> @Sendable (Int) -> Void {
+        let commits = CoreMetrics.Counter(label: "rate_limit_event_log_commits_total",
+                                          dimensions: [("node", node)], factory: factory)
+        let events = CoreMetrics.Counter(label: "rate_limit_event_log_committed_events_total",
+                                         dimensions: [("node", node)], factory: factory)
+        return { count in
+            commits.increment()
+            events.increment(by: count)
+        }
+    }
+
     /// One failed answer (a 5xx or an undecided check) that names no rule.
     public func recordUnattributedError() {
         unattributedErrors.increment()

@@ -94,7 +94,7 @@ extension LimiterEngine {
     public func install(_ log: EventLog, rules: [String: Rule]) throws {
         try requireClosed(toInstall: log)
         let table = try log.restoreTable(rules: rules).table
-        let committer = GroupCommitter(log: log)
+        let committer = GroupCommitter(log: log, onCommit: onCommit)
         let installed: Bool = state.withLock { state in
             guard case .closed = state.store else { return false }
             state.table = table

@@ -43,6 +43,9 @@ public final class LimiterEngine: Sendable {
     public let policy: UnavailablePolicy
     /// `rate_limit_unavailable_decisions_total` for this node's mode.
     private let unavailableDecisions: CoreMetrics.Counter?
+    /// Counts group commits and their events (`EngineMetrics.groupCommitRecorder()`),
+    /// for every committer this engine starts.
+    let onCommit: (@Sendable (Int) -> Void)?
     /// How the table was rebuilt when the engine opened; nil when it started
     /// without a log.
     public let restoration: Restoration?
@@ -64,9 +67,10 @@ public final class LimiterEngine: Sendable {
         self.clock = clock
         self.policy = policy
         unavailableDecisions = metrics?.unavailableDecisions(mode: policy.mode)
+        onCommit = metrics?.groupCommitRecorder()
         let restored = try log.restoreTable(rules: rules)
         restoration = Restoration(restored)
-        state = Mutex(State(table: restored.table, store: .open(log, GroupCommitter(log: log))))
+        state = Mutex(State(table: restored.table, store: .open(log, GroupCommitter(log: log, onCommit: onCommit))))
     }
 
     /// An engine without a log, answering by `policy` until a log is
@@ -77,6 +81,7 @@ public final class LimiterEngine: Sendable {
         self.clock = clock
         self.policy = policy
         unavailableDecisions = metrics?.unavailableDecisions(mode: policy.mode)
+        onCommit = metrics?.groupCommitRecorder()
         restoration = nil
         state = Mutex(State(table: LimiterTable(), store: .closed(fault)))
     }
