@@ -84,6 +84,18 @@ public final class EngineMetrics: Sendable {
         ).set(snapshotAgeSeconds ?? -1)
     }
 
+    /// `rate_limit_event_log_wal_frames{node}`: the frames (pages) the WAL
+    /// held at the latest checkpoint, written since it last restarted from
+    /// its start. Bounded by about a second of commits while checkpoints
+    /// keep up; a WAL that never restarts shows here as a steady climb.
+    public func setWALFrames(_ frames: Int) {
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "rate_limit", metricName: "event_log_wal_frames", unitName: "",
+                                             helpText: "Pages in this node's WAL at the latest checkpoint, written since it last restarted"),
+            labels: [("node", node)]
+        ).set(Double(frames))
+    }
+
     /// `rate_limit_unavailable_decisions_total{node, mode}`: checks answered
     /// by `on_unavailable` (``UnavailablePolicy``) without recorded state.
     /// Registered when made, so the series is exported from start, at 0.

@@ -59,19 +59,21 @@ extension LimiterEngine {
     /// (``EventLog/checkpoint()``), then has the commit thread copy, between
     /// two transactions, the frames committed meanwhile
     /// (``GroupCommitter/restartWAL(completion:)``), so the next transaction
-    /// writes the WAL from its start instead of growing it. Returns whether
-    /// the WAL is wholly copied; false while the store is failed or closed.
+    /// writes the WAL from its start instead of growing it. Returns the
+    /// frames the WAL held when the checkpoint ran (written since its last
+    /// restart) and whether it is now wholly copied; nil while the store is
+    /// failed or closed.
     ///
     /// It blocks until the commit thread has done it: call it from a
     /// blocking-IO thread.
     @discardableResult
-    public func checkpointWAL() throws -> Bool {
+    public func checkpointWAL() throws -> (walFrames: Int, restarted: Bool)? {
         let store: (EventLog, GroupCommitter)? = state.withLock { state in
             guard case .open(let log, let committer) = state.store else { return nil }
             return (log, committer)
         }
-        guard let (log, committer) = store else { return false }
-        try log.checkpoint()
+        guard let (log, committer) = store else { return nil }
+        let walFrames = try log.checkpoint().walFrames
         let outcome = Mutex<Result<Bool, StoreError>?>(nil)
         let done = DispatchSemaphore(value: 0)
         committer.restartWAL { result in
@@ -79,6 +81,6 @@ extension LimiterEngine {
             done.signal()
         }
         done.wait()
-        return try outcome.withLock { $0! }.get()
+        return (walFrames, try outcome.withLock { $0! }.get())
     }
 }

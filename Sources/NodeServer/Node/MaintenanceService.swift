@@ -133,7 +133,8 @@ public struct MaintenanceService: Service {
         let engine = engine
         do {
             // Blocking SQLite calls of a few ms: on NIO's blocking-IO pool, not the cooperative pool.
-            _ = try await NIOThreadPool.singleton.runIfActive { try engine.checkpointWAL() }
+            let outcome = try await NIOThreadPool.singleton.runIfActive { try engine.checkpointWAL() }
+            if let outcome { metrics?.setWALFrames(outcome.walFrames) }
         } catch {
             logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
         }
