@@ -6,11 +6,15 @@ import TestSupport
 
 /// The handlers HTTPServer puts first on every connection, on a real event
 /// loop and a real socket: NIO's IdleStateHandler measures idleness on the
-/// real clock, so a virtual-time loop cannot show it.
+/// real clock, so a virtual-time loop cannot show it. Server and client run
+/// on event loops of their own, which no other test running beside these
+/// can hold up (a stalled loop reads late, and late reads look idle).
 @Suite("Idle keep-alive connections")
 struct IdleConnectionTests {
-    func withServer(timeout: TimeAmount, _ body: (Int) async throws -> Void) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    func withServer(timeout: TimeAmount, _ body: (Int, any EventLoopGroup) async throws -> Void) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { group.shutdownGracefully { _ in } }
+        let server = try await ServerBootstrap(group: group.next())
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(IdleStateHandler(readTimeout: timeout), IdleConnectionCloser())
@@ -18,7 +22,7 @@ struct IdleConnectionTests {
             }
             .bind(host: "127.0.0.1", port: 0).get()
         do {
-            try await body(server.localAddress!.port!)
+            try await body(server.localAddress!.port!, group)
         } catch {
             try? await server.close()
             throw error
@@ -26,17 +30,17 @@ struct IdleConnectionTests {
         try await server.close()
     }
 
-    func connect(_ port: Int) async throws -> any Channel {
-        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+    func connect(_ port: Int, on group: any EventLoopGroup) async throws -> any Channel {
+        try await ClientBootstrap(group: group.next()).connect(host: "127.0.0.1", port: port).get()
     }
 
     @Test("A connection that sends nothing for the idle timeout is closed by the server")
     func closesWhenIdle() async throws {
-        try await withServer(timeout: .milliseconds(300)) { port in
+        try await withServer(timeout: .milliseconds(300)) { port, group in
             // Taken before connecting: the server's idle clock starts at accept,
             // which a loaded machine may report to the client much later.
             let opened = ContinuousClock.now
-            let client = try await connect(port)
+            let client = try await connect(port, on: group)
             try await poll("the server closes the idle connection", within: .seconds(10)) { !client.isActive }
             #expect(ContinuousClock.now - opened >= .milliseconds(300))
         }
@@ -44,11 +48,11 @@ struct IdleConnectionTests {
 
     @Test("Traffic keeps a connection open past the idle timeout; silence then closes it")
     func trafficKeepsItOpen() async throws {
-        try await withServer(timeout: .milliseconds(1_500)) { port in
-            let client = try await connect(port)
-            // The client writes from its own event loop, every 100 ms for 3 s: a
-            // loop thread, unlike this test's task, is not starved when other
-            // tests keep the cooperative pool's threads busy.
+        try await withServer(timeout: .milliseconds(1_500)) { port, group in
+            let client = try await connect(port, on: group)
+            // The client writes from its event loop, every 100 ms for 3 s: a loop
+            // thread, unlike this test's task, is not starved when other tests
+            // keep the cooperative pool's threads busy.
             let done = client.eventLoop.makePromise(of: Bool.self)
             let started = NIODeadline.now()
             let writes = client.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(100)) { task in
