@@ -103,6 +103,20 @@ public final class GroupCommitter: Sendable {
         core.requestRestart(completion)
     }
 
+    /// Blocking ``restartWAL(completion:)`` for synchronous callers; never
+    /// call it from a completion.
+    @discardableResult
+    public func restartWAL() throws(StoreError) -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Bool, StoreError>?>(nil)
+        restartWAL { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
+    }
+
     /// Stops accepting submissions, commits everything already submitted,
     /// and returns when the commit thread has exited. Closing twice is fine.
     public func close() async {

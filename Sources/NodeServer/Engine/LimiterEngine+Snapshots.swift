@@ -74,13 +74,6 @@ extension LimiterEngine {
         }
         guard let (log, committer) = store else { return nil }
         let walFrames = try log.checkpoint().walFrames
-        let outcome = Mutex<Result<Bool, StoreError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        committer.restartWAL { result in
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
-        return (walFrames, try outcome.withLock { $0! }.get())
+        return (walFrames, try committer.restartWAL())
     }
 }
