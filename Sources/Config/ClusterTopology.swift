@@ -16,14 +16,25 @@ public struct ClusterTopology: Sendable, Hashable {
     /// `on_unavailable`: how a node answers checks it cannot decide from
     /// recorded state (DESIGN.md §6); `deny` unless the file says otherwise.
     public var onUnavailable: UnavailableMode
+    /// `forward_window_us`: how long a check forwarded to an owner with
+    /// nothing in flight may wait for others to share its batch, while
+    /// checks for that owner keep arriving at least that often (DESIGN.md §6,
+    /// "a short window"); 0 sends each such check at once.
+    public var forwardWindowMicros: Int
+
+    /// The default `forward_window_us`, gubernator's default batch wait.
+    public static let defaultForwardWindowMicros = 500
+    /// The largest `forward_window_us` accepted: 10 ms.
+    public static let maxForwardWindowMicros = 10_000
 
     public init(replicas: Int = 1, certsDir: String = "", coordinator: Endpoint? = nil, nodes: [NodeSpec] = [],
-                onUnavailable: UnavailableMode = .deny) {
+                onUnavailable: UnavailableMode = .deny, forwardWindowMicros: Int = defaultForwardWindowMicros) {
         self.replicas = replicas
         self.certsDir = certsDir
         self.coordinator = coordinator
         self.nodes = nodes
         self.onUnavailable = onUnavailable
+        self.forwardWindowMicros = forwardWindowMicros
     }
 
     /// The node with `id`, if present.

@@ -80,6 +80,9 @@ extension ConfigLoader {
         if let mode = unavailableMode(root, into: &problems) {
             topology.onUnavailable = mode
         }
+        if let window = root.integer("forward_window_us", in: 0...ClusterTopology.maxForwardWindowMicros, into: &problems) {
+            topology.forwardWindowMicros = window
+        }
         return topology
     }
 

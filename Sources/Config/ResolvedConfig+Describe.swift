@@ -75,6 +75,7 @@ extension ResolvedConfig {
         var lines = ["topology (\(topologyFile)):"]
         lines.append("  replicas: \(topology.replicas)")
         lines.append("  on_unavailable: \(topology.onUnavailable.rawValue)")
+        lines.append("  forward_window_us: \(topology.forwardWindowMicros)")
         lines.append("  certs: \(topology.certsDir)")
         if let coordinator = topology.coordinator {
             lines.append(

@@ -170,4 +170,24 @@ struct TopologyTests {
         let fixture = try ConfigFixture(cluster: ["development": "on_unavailable = \(value)\n" + ConfigFixture.threeNodeTopology()])
         #expect(fixture.messages() == ["cluster/development.toml: on_unavailable: \(detail)"])
     }
+
+    @Test("forward_window_us is 500 unless the topology sets it, and 0 is allowed")
+    func forwardWindowDefaultAndSet() throws {
+        let plain = try ConfigFixture(cluster: ["development": ConfigFixture.threeNodeTopology()]).load()
+        #expect(plain.topology?.forwardWindowMicros == 500)
+        let off = try ConfigFixture(cluster: ["development": "forward_window_us = 0\n" + ConfigFixture.threeNodeTopology()]).load()
+        #expect(off.topology?.forwardWindowMicros == 0)
+        let long = try ConfigFixture(cluster: ["development": "forward_window_us = 2000\n" + ConfigFixture.threeNodeTopology()]).load()
+        #expect(long.topology?.forwardWindowMicros == 2000)
+        #expect(long.describe().contains("  forward_window_us: 2000"))
+    }
+
+    @Test("forward_window_us outside 0...10000 or not an integer is an error naming the key and file",
+          arguments: [("-1", "must be in 0...10000, got -1"),
+                      ("10001", "must be in 0...10000, got 10001"),
+                      ("\"500us\"", "expected integer, got string \"500us\"")])
+    func forwardWindowInvalid(value: String, detail: String) throws {
+        let fixture = try ConfigFixture(cluster: ["development": "forward_window_us = \(value)\n" + ConfigFixture.threeNodeTopology()])
+        #expect(fixture.messages() == ["cluster/development.toml: forward_window_us: \(detail)"])
+    }
 }

@@ -1,6 +1,7 @@
 import LimiterCore
 import Logging
 import NIOCore
+import NIOPosix
 @testable import NodeServer
 import PeerTransport
 import Prometheus
@@ -43,7 +44,8 @@ struct ForwarderTests {
 
     static let api = rule("API", limit: 10)
 
-    func withPeers(_ body: (Forwarder, Owner) async throws -> Void) async throws {
+    func withPeers(window: Duration = .zero, maxBatch: Int = 1000,
+                   _ body: (Forwarder, Owner) async throws -> Void) async throws {
         let directory = try TemporaryDirectory(prefix: "forwarder")
         _ = try ClusterCertificates.initCluster(directory: directory.path, environment: "test", nodes: ["n1", "n2"])
         let owner = Owner()
@@ -62,7 +64,10 @@ struct ForwarderTests {
             // and a loaded machine may take seconds over the TLS handshake.
             var settings = Forwarder.Settings()
             settings.timeout = .seconds(30)
-            let forwarder = Forwarder(peer: client, settings: settings, registry: PrometheusCollectorRegistry(), node: "n1", logger: logger,
+            settings.window = window
+            settings.maxBatch = maxBatch
+            let forwarder = Forwarder(peer: client, settings: settings, eventLoops: MultiThreadedEventLoopGroup.singleton,
+                                      registry: PrometheusCollectorRegistry(), node: "n1", logger: logger,
                                       addressOf: { id in id == "n2" ? PeerAddress(id: "n2", host: "127.0.0.1", port: port) : nil },
                                       epoch: { 42 })
             do {
@@ -105,6 +110,71 @@ struct ForwarderTests {
             #expect(Set(batches.map(\.requestID)).count == batches.count, "request ids are unique")
             #expect(batches.allSatisfy { $0.epoch == 42 }, "every batch carries the sender's epoch")
             for index in 0..<count { #expect(answers.withLock { $0["k\(index)"] } == index % 7, "k\(index)") }
+        }
+    }
+
+    /// Forwards one check per key and records each answer's `remaining` (the hits sent).
+    final class Answers: Sendable {
+        let values = Mutex<[String: Int]>([:])
+        var count: Int { values.withLock { $0.count } }
+
+        func forward(_ forwarder: Forwarder, _ key: String, hits: Int = 1) {
+            forwarder.forward([LimiterEngine.ResolvedCheck(request: CheckRequest(key: key, rule: "API", hits: hits),
+                                                           rule: ForwarderTests.api, version: "v-1")], to: "n2") { result in
+                if case .success(let results) = result, results.items.count == 1, case .decided(let decided) = results.items[0] {
+                    self.values.withLock { $0[key] = decided.decision.remaining }
+                }
+            }
+        }
+    }
+
+    /// Eight checks at once, answered: the lane has seen one check per window
+    /// over the last eight windows (``ForwardWindow``), and is idle again.
+    /// The owner holds the first batch until all eight are queued, so they
+    /// travel as a batch of one and then one of seven.
+    func warmUp(_ forwarder: Forwarder, _ owner: Owner, _ answers: Answers) async throws {
+        for index in 0..<8 { answers.forward(forwarder, "w\(index)") }
+        try await poll("the first warm-up batch held by the owner", within: .seconds(30)) { owner.held.withLock { $0.count } == 1 }
+        owner.release()
+        try await poll("the eight warm-up checks answered", within: .seconds(30)) { answers.count == 8 }
+    }
+
+    @Test("With a window, checks that follow a steady stream closely leave together once the window closes")
+    func windowGathersChecks() async throws {
+        try await withPeers(window: .seconds(1)) { forwarder, owner in
+            let answers = Answers()
+            try await warmUp(forwarder, owner, answers)
+            let start = ContinuousClock.now
+            for key in ["b", "c", "d"] { answers.forward(forwarder, key, hits: 2) }
+            try await poll("the three that followed answered", within: .seconds(30)) { answers.count == 11 }
+            let waited = ContinuousClock.now - start
+            let batches = owner.batches.withLock { $0.map { $0.checks.map(\.request.key) } }
+            #expect(batches == [["w0"], (1..<8).map { "w\($0)" }, ["b", "c", "d"]])
+            #expect(waited >= .seconds(1), "the batch left when the window closed, after \(waited)")
+            #expect(answers.values.withLock { [$0["b"], $0["c"], $0["d"]] } == [2, 2, 2])
+        }
+    }
+
+    @Test("With a long window the first check to an owner still leaves at once")
+    func windowSparesTheFirstCheck() async throws {
+        try await withPeers(window: .seconds(120)) { forwarder, owner in
+            owner.release()
+            let answers = Answers()
+            answers.forward(forwarder, "a")
+            try await poll("the first check answered well before the window would close", within: .seconds(30)) { answers.count == 1 }
+        }
+    }
+
+    @Test("A batch that reaches the size cap leaves without waiting for the window")
+    func fullBatchSkipsTheWindow() async throws {
+        try await withPeers(window: .seconds(120), maxBatch: 10) { forwarder, owner in
+            let answers = Answers()
+            try await warmUp(forwarder, owner, answers)
+            for index in 0..<10 { answers.forward(forwarder, "k\(index)") }
+            try await poll("the ten that filled a batch answered well before the window would close", within: .seconds(30)) {
+                answers.count == 18
+            }
+            #expect(owner.batches.withLock { $0.map(\.checks.count) } == [1, 7, 10])
         }
     }
 

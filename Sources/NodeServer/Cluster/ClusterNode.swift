@@ -99,8 +99,10 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
             for member in update.members { counts[member.status.name, default: 0] += 1 }
             metrics.setMembers(counts)
         }
-        forwarder = Forwarder(peer: peer, registry: versions.metrics.registry, node: spec.id, logger: logger,
-                              addressOf: { view.address(of: $0) }, epoch: { view.current.epoch })
+        var forwarding = Forwarder.Settings()
+        forwarding.window = .microseconds(topology.forwardWindowMicros)
+        forwarder = Forwarder(peer: peer, settings: forwarding, eventLoops: group, registry: versions.metrics.registry,
+                              node: spec.id, logger: logger, addressOf: { view.address(of: $0) }, epoch: { view.current.epoch })
         let replicator = topology.replicas >= 2
             ? Replicator(nodeID: spec.id, peer: peer, registry: versions.metrics.registry, logger: logger,
                          addressOf: { view.address(of: $0) }, view: { view.current })

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import PeerTransport
 import Prometheus
 import Synchronization
@@ -8,8 +9,9 @@ import Synchronization
 ///
 /// Per owner, at most `maxInFlight` batches travel at once; checks that
 /// arrive meanwhile wait and leave together as the next batch when one
-/// returns, capped at `maxBatch`. Under load that batches as a fixed window
-/// would, without adding a window's delay to a lone check.
+/// returns, capped at `maxBatch`. A check that finds nothing in flight waits
+/// up to `window` for others to join it while checks for that owner arrive
+/// at least once per window (``ForwardWindow``); a lone check leaves at once.
 ///
 /// Each batch carries a request id unique to this node and this node's
 /// placement epoch. A batch whose connection dropped before the answer is
@@ -23,6 +25,9 @@ final class Forwarder: CheckForwarding {
         /// checks per second and 10 % less CPU per check (BENCHMARKS.md).
         var maxInFlight = 1
         var maxBatch = 1000
+        /// How long the first check of a batch may wait for company when
+        /// nothing is in flight to its owner (`forward_window_us`); zero sends it at once.
+        var window: Duration = .zero
         /// A frozen owner holds its checks this long before they fail over.
         var timeout: Duration = .seconds(1)
     }
@@ -36,10 +41,23 @@ final class Forwarder: CheckForwarding {
 
     private struct Lane {
         var pending: [Item] = []
+        var pendingChecks = 0
         var inFlight = 0
+        var window: ForwardWindow
+        /// A timer will send what is pending when the window closes.
+        var waiting = false
+    }
+
+    private enum Next {
+        case none
+        case send([Item])
+        case wait
     }
 
     private let lanes = Mutex<[String: Lane]>([:])
+    private let windowNanos: UInt64
+    /// Where window timers run when a check arrives off any event loop.
+    private let eventLoops: any EventLoopGroup
     /// Starts at a random value: an owner's reply cache is keyed by (sender,
     /// id), and a restarted sender counting from 1 again would be answered
     /// with the decisions of its previous life's batches.
@@ -53,10 +71,13 @@ final class Forwarder: CheckForwarding {
     private let batches: Prometheus.Counter
     private let forwardedChecks: Prometheus.Counter
 
-    init(peer: PeerService, settings: Settings = Settings(), registry: PrometheusCollectorRegistry, node: String,
-         logger: Logger, addressOf: @escaping @Sendable (String) -> PeerAddress?, epoch: @escaping @Sendable () -> UInt64) {
+    init(peer: PeerService, settings: Settings = Settings(), eventLoops: any EventLoopGroup, registry: PrometheusCollectorRegistry,
+         node: String, logger: Logger, addressOf: @escaping @Sendable (String) -> PeerAddress?, epoch: @escaping @Sendable () -> UInt64) {
         self.peer = peer
         self.settings = settings
+        self.eventLoops = eventLoops
+        let window = settings.window.components
+        windowNanos = window.seconds < 0 ? 0 : UInt64(window.seconds) * 1_000_000_000 + UInt64(window.attoseconds / 1_000_000_000)
         self.logger = logger
         self.addressOf = addressOf
         self.epoch = epoch
@@ -71,13 +92,47 @@ final class Forwarder: CheckForwarding {
     }
 
     func forward(_ checks: [LimiterEngine.ResolvedCheck], to owner: String, completion: @escaping Completion) {
-        let batch: [Item]? = lanes.withLock { lanes in
-            var lane = lanes[owner, default: Lane()]
-            defer { lanes[owner] = lane }
-            lane.pending.append(Item(checks: checks, completion: completion))
-            return Self.takeBatch(&lane, settings: settings)
+        let now = windowNanos > 0 ? NIODeadline.now().uptimeNanoseconds : 0
+        let next: Next = lanes.withLock { lanes in
+            // Mutated in place: a copy of the lane would copy its queue.
+            Self.decide(&lanes[owner, default: Lane(window: ForwardWindow(lengthNanos: windowNanos))],
+                        adding: Item(checks: checks, completion: completion), at: now, settings: settings)
         }
-        if let batch { send(batch, to: owner) }
+        switch next {
+
+        case .none:
+            break
+        case .send(let batch):
+            send(batch, to: owner)
+        case .wait:
+            let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? eventLoops.next()
+            loop.scheduleTask(in: .nanoseconds(Int64(windowNanos))) { [self] in
+                let batch: [Item]? = lanes.withLock { lanes in
+                    guard lanes[owner] != nil else { return nil }
+                    lanes[owner]!.waiting = false
+                    return Self.takeBatch(&lanes[owner]!, settings: settings)
+                }
+                if let batch { send(batch, to: owner) }
+            }
+        }
+    }
+
+    /// Queues `item` on `lane` and says what to do next: send a batch, start
+    /// the window's timer, or nothing (a batch is in flight or a timer runs).
+    private static func decide(_ lane: inout Lane, adding item: Item, at now: UInt64, settings: Settings) -> Next {
+        lane.pending.append(item)
+        lane.pendingChecks += item.checks.count
+        let company = lane.window.arrival(at: now)
+        guard lane.inFlight < settings.maxInFlight else { return .none }
+        // A full batch need not wait; otherwise one timer per window.
+        if lane.pendingChecks < settings.maxBatch {
+            if lane.waiting { return .none }
+            if company {
+                lane.waiting = true
+                return .wait
+            }
+        }
+        return takeBatch(&lane, settings: settings).map(Next.send) ?? .none
     }
 
     /// The next batch to send, if a slot is free.
@@ -85,11 +140,13 @@ final class Forwarder: CheckForwarding {
         guard lane.inFlight < settings.maxInFlight, !lane.pending.isEmpty else { return nil }
         var taken: [Item] = []
         var checks = 0
-        while let next = lane.pending.first, taken.isEmpty || checks + next.checks.count <= settings.maxBatch {
+        for next in lane.pending {
+            guard taken.isEmpty || checks + next.checks.count <= settings.maxBatch else { break }
             taken.append(next)
             checks += next.checks.count
-            lane.pending.removeFirst()
         }
+        lane.pending.removeFirst(taken.count)
+        lane.pendingChecks -= checks
         lane.inFlight += 1
         return taken
     }
@@ -112,10 +169,10 @@ final class Forwarder: CheckForwarding {
                 offset += count
             }
             let next: [Item]? = lanes.withLock { lanes in
-                var lane = lanes[owner, default: Lane()]
-                lane.inFlight -= 1
-                defer { lanes[owner] = lane }
-                return Self.takeBatch(&lane, settings: settings)
+                guard lanes[owner] != nil else { return nil }
+                lanes[owner]!.inFlight -= 1
+                // What waited a round trip leaves now, window or not.
+                return Self.takeBatch(&lanes[owner]!, settings: settings)
             }
             if let next { send(next, to: owner) }
         }
