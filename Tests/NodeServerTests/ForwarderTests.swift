@@ -29,6 +29,10 @@ struct ForwarderTests {
             }
         }
 
+        func hold() {
+            holding.store(true, ordering: .relaxed)
+        }
+
         func release() {
             holding.store(false, ordering: .relaxed)
             for (batch, reply) in held.withLock({ value in defer { value = [] }; return value }) { reply(Self.answer(batch)) }
@@ -128,15 +132,21 @@ struct ForwarderTests {
         }
     }
 
-    /// Eight checks at once, answered: the lane has seen one check per window
-    /// over the last eight windows (``ForwardWindow``), and is idle again.
-    /// The owner holds the first batch until all eight are queued, so they
-    /// travel as a batch of one and then one of seven.
+    /// Twelve checks at once, answered on a connection already open: the
+    /// lane has seen more than one check per window over the last eight
+    /// windows (``ForwardWindow``), with room to spare should a span of
+    /// eight windows end before the next check, and is idle again. The owner
+    /// holds the first batch until all twelve are queued, so they travel as a
+    /// batch of one and then one of eleven.
     func warmUp(_ forwarder: Forwarder, _ owner: Owner, _ answers: Answers) async throws {
-        for index in 0..<8 { answers.forward(forwarder, "w\(index)") }
+        owner.release()
+        answers.forward(forwarder, "h")
+        try await poll("a first check answered over a new connection", within: .seconds(30)) { answers.count == 1 }
+        owner.hold()
+        for index in 0..<12 { answers.forward(forwarder, "w\(index)") }
         try await poll("the first warm-up batch held by the owner", within: .seconds(30)) { owner.held.withLock { $0.count } == 1 }
         owner.release()
-        try await poll("the eight warm-up checks answered", within: .seconds(30)) { answers.count == 8 }
+        try await poll("the twelve warm-up checks answered", within: .seconds(30)) { answers.count == 13 }
     }
 
     @Test("With a window, checks that follow a steady stream closely leave together once the window closes")
@@ -146,10 +156,10 @@ struct ForwarderTests {
             try await warmUp(forwarder, owner, answers)
             let start = ContinuousClock.now
             for key in ["b", "c", "d"] { answers.forward(forwarder, key, hits: 2) }
-            try await poll("the three that followed answered", within: .seconds(30)) { answers.count == 11 }
+            try await poll("the three that followed answered", within: .seconds(30)) { answers.count == 16 }
             let waited = ContinuousClock.now - start
             let batches = owner.batches.withLock { $0.map { $0.checks.map(\.request.key) } }
-            #expect(batches == [["w0"], (1..<8).map { "w\($0)" }, ["b", "c", "d"]])
+            #expect(batches == [["h"], ["w0"], (1..<12).map { "w\($0)" }, ["b", "c", "d"]])
             #expect(waited >= .seconds(1), "the batch left when the window closed, after \(waited)")
             #expect(answers.values.withLock { [$0["b"], $0["c"], $0["d"]] } == [2, 2, 2])
         }
@@ -167,14 +177,14 @@ struct ForwarderTests {
 
     @Test("A batch that reaches the size cap leaves without waiting for the window")
     func fullBatchSkipsTheWindow() async throws {
-        try await withPeers(window: .seconds(120), maxBatch: 10) { forwarder, owner in
+        try await withPeers(window: .seconds(120), maxBatch: 20) { forwarder, owner in
             let answers = Answers()
             try await warmUp(forwarder, owner, answers)
-            for index in 0..<10 { answers.forward(forwarder, "k\(index)") }
-            try await poll("the ten that filled a batch answered well before the window would close", within: .seconds(30)) {
-                answers.count == 18
+            for index in 0..<20 { answers.forward(forwarder, "k\(index)") }
+            try await poll("the twenty that filled a batch answered well before the window would close", within: .seconds(30)) {
+                answers.count == 33
             }
-            #expect(owner.batches.withLock { $0.map(\.checks.count) } == [1, 7, 10])
+            #expect(owner.batches.withLock { $0.map(\.checks.count) } == [1, 1, 11, 20])
         }
     }
 
