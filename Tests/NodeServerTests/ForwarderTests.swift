@@ -165,6 +165,28 @@ struct ForwarderTests {
         }
     }
 
+    @Test("A client that waits for each answer pays the window once, then its next eight checks leave at once")
+    func sequentialClientSkipsTheWindow() async throws {
+        try await withPeers(window: .seconds(2)) { forwarder, owner in
+            let answers = Answers()
+            try await warmUp(forwarder, owner, answers)
+            let first = ContinuousClock.now
+            answers.forward(forwarder, "s0")
+            try await poll("s0 answered", within: .seconds(30)) { answers.count == 14 }
+            let waited = ContinuousClock.now - first
+            let next = ContinuousClock.now
+            for index in 1...8 {
+                answers.forward(forwarder, "s\(index)")
+                try await poll("s\(index) answered", within: .seconds(30)) { answers.count == 14 + index }
+            }
+            let eight = ContinuousClock.now - next
+            #expect(waited >= .seconds(2), "s0 opened a window and waited it out alone: \(waited)")
+            #expect(eight < .seconds(2), "s1...s8 skipped the window after it gathered no one: \(eight)")
+            let batches = owner.batches.withLock { $0.suffix(9).map { $0.checks.map(\.request.key) } }
+            #expect(batches == (0...8).map { ["s\($0)"] })
+        }
+    }
+
     @Test("With a long window the first check to an owner still leaves at once")
     func windowSparesTheFirstCheck() async throws {
         try await withPeers(window: .seconds(120)) { forwarder, owner in

@@ -5,36 +5,56 @@
 /// A lane with a batch in flight needs no window: what arrives meanwhile
 /// leaves as the next batch when the answer comes back. A lane with nothing
 /// in flight would send each check alone; under a steady stream of checks
-/// every one then pays a round trip, a peer frame and an owner commit of its
-/// own. The window holds the first check for up to `length` so that the ones
-/// right behind it share that cost.
+/// from many clients every one then pays a round trip, a peer frame and an
+/// owner commit of its own. The window holds the first check for up to
+/// `length` so that the ones right behind it share that cost.
 ///
-/// It waits only while checks for this owner have been arriving at least
-/// once per window on average over the last ``spanWindows`` windows, so a
-/// lone check after a quiet spell leaves at once: no company is coming for
-/// it to wait for. The count over that span is the sliding-window estimate
-/// of DESIGN §4 (the previous span's count, weighted by how much of it still
-/// overlaps, plus the current one's), which sees a burst every few
-/// milliseconds as the load it is, where a mean gap would not.
+/// A window opens only when company is likely:
+/// - checks for this owner have been arriving at least once per window on
+///   average over the last ``spanWindows`` windows, so a lone check after a
+///   quiet spell leaves at once. The count over that span is the
+///   sliding-window estimate of DESIGN §4 (the previous span's count,
+///   weighted by how much of it still overlaps, plus the current one's),
+///   which sees a burst every few milliseconds as the load it is;
+/// - the last windows gathered someone. A client that sends its next check
+///   only after the answer to the previous one arrives often but never
+///   during a window (TCP's Nagle problem): after a window that gathered no
+///   one, the next 8 chances to open one are skipped, then 16, 32, 64 and at
+///   most 128 while windows keep closing empty, so such a client waits on
+///   fewer than one check in a hundred once the back-off is at its longest.
 ///
-/// Pure: the caller passes monotonic nanoseconds.
+/// Pure: the caller passes monotonic nanoseconds, and calls ``close()``
+/// when a window it was told to open has run its length.
 struct ForwardWindow: Sendable, Equatable {
     /// How many windows the arrival count looks back over.
     static let spanWindows: UInt64 = 8
+    /// Chances skipped after the first window that gathered no one; doubled
+    /// for each further one, up to ``maxSkipped``.
+    static let firstSkipped = 8
+    static let maxSkipped = 128
 
     /// The longest the first check of a batch waits; zero: it never waits.
     let lengthNanos: UInt64
+    /// A window is open: its timer has not fired yet.
+    private(set) var isOpen = false
     private var spanStart: UInt64 = 0
     private var previous: UInt64 = 0
     private var current: UInt64 = 0
+    /// Arrivals in the open window, the one that opened it included.
+    private var gathered = 0
+    /// Skips left before a window may open again.
+    private var skipping = 0
+    private var skipLength = 0
 
     init(lengthNanos: UInt64) {
         self.lengthNanos = lengthNanos
     }
 
-    /// Records an arrival at `now` and says whether a check that finds the
-    /// lane idle at `now` should wait `lengthNanos` for others to join it.
-    mutating func arrival(at now: UInt64) -> Bool {
+    /// Records an arrival at `now` and says whether it opens a window: the
+    /// caller then holds the lane's checks for `lengthNanos` and calls
+    /// ``close()``. `idle`: the arrival would start a batch (nothing in
+    /// flight to the owner, and the batch not already full).
+    mutating func arrival(at now: UInt64, idle: Bool) -> Bool {
         guard lengthNanos > 0 else { return false }
         let (span, overflow) = lengthNanos.multipliedReportingOverflow(by: Self.spanWindows)
         guard !overflow else { return false }
@@ -47,6 +67,30 @@ struct ForwardWindow: Sendable, Equatable {
         let into = now >= spanStart ? now - spanStart : 0
         let estimate = previous * (span - into) / span + current
         current += 1
-        return estimate >= Self.spanWindows
+        if isOpen {
+            gathered += 1
+            return false
+        }
+        guard idle, estimate >= Self.spanWindows else { return false }
+        if skipping > 0 {
+            skipping -= 1
+            return false
+        }
+        isOpen = true
+        gathered = 1
+        return true
+    }
+
+    /// The open window has run its length: whether it gathered anyone sets
+    /// how many chances to open the next are skipped.
+    mutating func close() {
+        guard isOpen else { return }
+        isOpen = false
+        if gathered > 1 {
+            skipLength = 0
+        } else {
+            skipLength = skipLength == 0 ? Self.firstSkipped : min(skipLength * 2, Self.maxSkipped)
+            skipping = skipLength
+        }
     }
 }

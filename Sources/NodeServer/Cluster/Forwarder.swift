@@ -10,8 +10,8 @@ import Synchronization
 /// Per owner, at most `maxInFlight` batches travel at once; checks that
 /// arrive meanwhile wait and leave together as the next batch when one
 /// returns, capped at `maxBatch`. A check that finds nothing in flight waits
-/// up to `window` for others to join it while checks for that owner arrive
-/// at least once per window (``ForwardWindow``); a lone check leaves at once.
+/// up to `window` for others to join it when company is likely
+/// (``ForwardWindow``); a lone check leaves at once.
 ///
 /// Each batch carries a request id unique to this node and this node's
 /// placement epoch. A batch whose connection dropped before the answer is
@@ -44,8 +44,6 @@ final class Forwarder: CheckForwarding {
         var pendingChecks = 0
         var inFlight = 0
         var window: ForwardWindow
-        /// A timer will send what is pending when the window closes.
-        var waiting = false
     }
 
     private enum Next {
@@ -109,7 +107,7 @@ final class Forwarder: CheckForwarding {
             loop.scheduleTask(in: .nanoseconds(Int64(windowNanos))) { [self] in
                 let batch: [Item]? = lanes.withLock { lanes in
                     guard lanes[owner] != nil else { return nil }
-                    lanes[owner]!.waiting = false
+                    lanes[owner]!.window.close()
                     return Self.takeBatch(&lanes[owner]!, settings: settings)
                 }
                 if let batch { send(batch, to: owner) }
@@ -117,21 +115,17 @@ final class Forwarder: CheckForwarding {
         }
     }
 
-    /// Queues `item` on `lane` and says what to do next: send a batch, start
-    /// the window's timer, or nothing (a batch is in flight or a timer runs).
+    /// Queues `item` on `lane` and says what to do next: send a batch, open a
+    /// window (start its timer), or nothing (a batch is in flight or a window is open).
     private static func decide(_ lane: inout Lane, adding item: Item, at now: UInt64, settings: Settings) -> Next {
         lane.pending.append(item)
         lane.pendingChecks += item.checks.count
-        let company = lane.window.arrival(at: now)
-        guard lane.inFlight < settings.maxInFlight else { return .none }
-        // A full batch need not wait; otherwise one timer per window.
-        if lane.pendingChecks < settings.maxBatch {
-            if lane.waiting { return .none }
-            if company {
-                lane.waiting = true
-                return .wait
-            }
-        }
+        let idle = lane.inFlight < settings.maxInFlight
+        let full = lane.pendingChecks >= settings.maxBatch
+        if lane.window.arrival(at: now, idle: idle && !full) { return .wait }
+        guard idle else { return .none }
+        // An open window holds the batch until its timer fires, unless it is full.
+        if lane.window.isOpen && !full { return .none }
         return takeBatch(&lane, settings: settings).map(Next.send) ?? .none
     }
 
