@@ -132,7 +132,10 @@ let package = Package(
             name: "CoordinatorStoreTests",
             dependencies: ["CoordinatorStore", "LimiterCore", "Placement", "Rollout", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "PeerTransportTests", dependencies: ["PeerTransport", "TestSupport", "PeerTestSupport"]),
+        .testTarget(
+            name: "PeerTransportTests",
+            dependencies: ["PeerTransport", "TestSupport", "PeerTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .testTarget(
             name: "NodeServerTests",
             dependencies: [

@@ -69,24 +69,28 @@ struct ForwardWindowTests {
         #expect(bursts(&sparseBursts, count: 50, size: 2, gap: 10_000 * Self.micro).allSatisfy { !$0 }, "two checks every 10 ms")
     }
 
-    @Test("A client that waits for each answer opens a window, then skips 8, 16, 32, 64 and 128 chances while windows gather no one")
+    @Test("A client that waits for each answer opens six windows, then skips 8, 16, 32, 64 and 128 chances while windows gather no one")
     func sequentialClientBacksOff() {
         var window = ForwardWindow(lengthNanos: Self.window)
         // Warm the rate up while a batch is in flight, then one check every 150 µs, each alone.
         for index in 0..<UInt64(8) { _ = window.arrival(at: Self.start + index * Self.micro, idle: false) }
-        let opened = lone(&window, count: 1 + 9 + 17 + 33 + 65 + 129 + 129, gap: 150 * Self.micro, start: Self.start + 10 * Self.micro)
+        let opened = lone(&window, count: 388, gap: 150 * Self.micro, start: Self.start + 10 * Self.micro)
         let openings = opened.indices.filter { opened[$0] }
-        #expect(openings == [0, 9, 26, 59, 124, 253, 382], "\(openings)")
+        #expect(openings == [0, 1, 2, 3, 4, 5, 14, 31, 64, 129, 258, 387], "\(openings)")
     }
 
     @Test("A window that gathers company ends the back-off")
     func companyEndsBackOff() {
         var window = ForwardWindow(lengthNanos: Self.window)
         for index in 0..<UInt64(8) { _ = window.arrival(at: Self.start + index * Self.micro, idle: false) }
-        var at = Self.start + 100 * Self.micro
-        let lonely = window.arrival(at: at, idle: true)
-        #expect(lonely)
-        window.close()  // gathered no one: the next 8 chances are skipped
+        var at = Self.start
+        var lonely: [Bool] = []
+        for _ in 0..<6 {
+            at += 100 * Self.micro
+            lonely.append(window.arrival(at: at, idle: true))
+            window.close()  // gathered no one; the sixth of eight starts the back-off
+        }
+        #expect(lonely == Array(repeating: true, count: 6))
         var skipped: [Bool] = []
         for _ in 0..<8 {
             at += 100 * Self.micro
@@ -102,6 +106,22 @@ struct ForwardWindowTests {
         at += 100 * Self.micro
         let next = window.arrival(at: at, idle: true)
         #expect(next, "no skipping after a window that gathered someone")
+    }
+
+    @Test("Empty windows now and then among full ones never start the back-off")
+    func occasionalEmptyWindows() {
+        var window = ForwardWindow(lengthNanos: Self.window)
+        for index in 0..<UInt64(8) { _ = window.arrival(at: Self.start + index * Self.micro, idle: false) }
+        var at = Self.start + 100 * Self.micro
+        var opened: [Bool] = []
+        // Five empty windows out of every eight, forever: below six of eight.
+        for round in 0..<80 {
+            opened.append(window.arrival(at: at, idle: true))
+            if round % 8 >= 5 { _ = window.arrival(at: at + Self.micro, idle: false) }
+            window.close()
+            at += 100 * Self.micro
+        }
+        #expect(opened.allSatisfy { $0 }, "\(opened)")
     }
 
     @Test("After a quiet spell the next check leaves at once, and a few quick ones restore the window")

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import Synchronization
 import Testing
 import TestSupport
@@ -14,6 +15,53 @@ struct PeerServiceTests {
             try await whileServing(server) { port in
                 let reply = try await client.request(to: .local("n2", port), payload: ByteBuffer(string: "ping"), timeout: .seconds(10))
                 #expect(String(buffer: reply) == "n1:ping")
+            }
+            await client.shutdown()
+        }
+    }
+
+    /// The callback form of `request`, awaited.
+    static func callbackRequest(_ client: PeerService, to peer: PeerAddress, _ text: String,
+                                timeout: Duration = .seconds(10)) async -> (Result<ByteBuffer, any Error>, onLoop: Bool) {
+        await withCheckedContinuation { continuation in
+            client.request(to: peer, payload: ByteBuffer(string: text), timeout: timeout) { result in
+                continuation.resume(returning: (result, MultiThreadedEventLoopGroup.currentEventLoop != nil))
+            }
+        }
+    }
+
+    @Test("the callback form of request dials a first connection, reuses it, keeps its deadline, and answers on an event loop")
+    func callbackRequest() async throws {
+        try await withInProcessPeerCluster { cluster in
+            let (gate, release) = AsyncStream.makeStream(of: Void.self)
+            let server = try cluster.service("n2") { from, payload in
+                if String(buffer: payload) == "slow" {
+                    for await _ in gate {}
+                }
+                return ByteBuffer(string: "\(from):\(String(buffer: payload))")
+            }
+            let client = try cluster.service("n1")
+            try await whileServing(server) { port in
+                let peer = PeerAddress.local("n2", port)
+                // No connection yet: the future-based path dials it.
+                let (first, firstOnLoop) = await Self.callbackRequest(client, to: peer, "one")
+                #expect((try? first.get()).map { String(buffer: $0) } == "n1:one")
+                #expect(firstOnLoop)
+                // Now over the open connection, from outside any event loop.
+                #expect(client.pool.activeChannel(to: peer) != nil)
+                let (second, secondOnLoop) = await Self.callbackRequest(client, to: peer, "two")
+                #expect((try? second.get()).map { String(buffer: $0) } == "n1:two")
+                #expect(secondOnLoop)
+                let clock = ContinuousClock()
+                let started = clock.now
+                let (slow, _) = await Self.callbackRequest(client, to: peer, "slow", timeout: .milliseconds(200))
+                if case .failure(let error) = slow {
+                    #expect((error as? PeerError)?.code == .timeout)
+                } else {
+                    Issue.record("a request the server holds past its deadline was answered")
+                }
+                #expect(clock.now - started < .seconds(5))
+                release.finish()
             }
             await client.shutdown()
         }

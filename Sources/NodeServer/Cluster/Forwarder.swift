@@ -172,8 +172,8 @@ final class Forwarder: CheckForwarding {
         }
     }
 
-    /// One batch to its owner and back, on event-loop futures: no task hops
-    /// between the HTTP handler and the peer connection.
+    /// One batch to its owner and back, by callback on the peer connection's
+    /// event loop: at most one task hop from the HTTP handler's loop to it.
     private func roundTrip(_ batch: ForwardedBatch, to owner: String, attempt: Int, completion: @escaping Completion) {
         guard let address = addressOf(owner) else {
             completion(.failure(APIProblem(status: 503, code: "owner-unreachable", title: "Owner unreachable",
@@ -185,7 +185,7 @@ final class Forwarder: CheckForwarding {
             forwardedChecks.increment(by: Int64(batch.checks.count))
         }
         let logger = logger
-        peer.request(to: address, payload: PeerMessage.checkBatch(batch).buffer, timeout: settings.timeout).whenComplete { [self] result in
+        peer.request(to: address, payload: PeerMessage.checkBatch(batch).buffer, timeout: settings.timeout) { [self] result in
             switch result {
             case .failure(let error):
                 let peerError = error as? PeerError

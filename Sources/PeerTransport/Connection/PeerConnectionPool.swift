@@ -74,6 +74,14 @@ final class PeerConnectionPool: Sendable {
         }
     }
 
+    /// The open, authenticated connection to `peer`, if there is one now.
+    func activeChannel(to peer: PeerAddress) -> (any Channel)? {
+        self.state.withLock { state in
+            guard !state.isShutdown, case .connected(let channel) = state.entries[peer], channel.isActive else { return nil }
+            return channel
+        }
+    }
+
     /// Closes every connection and refuses new ones.
     func shutdown() async {
         let entries = self.state.withLock { state in

@@ -33,6 +33,36 @@ extension PeerService {
         }
     }
 
+    /// ``request(to:payload:timeout:)`` with a callback, for the forwarding path:
+    /// `completion` runs on the connection's event loop with the answer or a
+    /// ``PeerError``. Over an open connection the whole request is one task on
+    /// that loop (none when called on it), where the future-based call makes
+    /// several: the connection lookup, its deadline, the chained future and the
+    /// caller's callback each hop from the caller's thread to the connection's.
+    public func request(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration,
+                        completion: @escaping @Sendable (Result<ByteBuffer, any Error>) -> Void) {
+        guard let channel = self.pool.activeChannel(to: peer) else {
+            self.request(to: peer, payload: payload, timeout: timeout).whenComplete(completion)
+            return
+        }
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        do throws(PeerError) {
+            try self.checkSize(payload, to: peer)
+        } catch {
+            return completion(.failure(error))
+        }
+        let send: @Sendable () -> Void = {
+            let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+            promise.futureResult.whenComplete(completion)
+            self.submit(PeerCall(kind: .request(deadline: deadline), payload: payload, promise: promise), on: channel, to: peer)
+        }
+        if channel.eventLoop.inEventLoop {
+            send()
+        } else {
+            channel.eventLoop.execute(send)
+        }
+    }
+
     /// Sends `payload` to `peer` without expecting an answer; returns once the frame
     /// is handed to the connection (not when the peer has processed it).
     public func send(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration = .seconds(5)) async throws(PeerError) {
