@@ -24,8 +24,8 @@
 ///   client waits on fewer than one check in a hundred once the back-off is
 ///   at its longest. Many clients leave a window empty now and then by
 ///   chance, and one or two in a row must not stop the batching: with two
-///   in a row as the rule, measured batches at a steady load fell from 8.5
-///   checks to 6.8.
+///   in a row as the rule, batches at the steady load of `scripts/bench`
+///   section 4b fell from 8.3-9.0 checks to 6.6-7.0 (BENCHMARKS.md).
 ///
 /// Pure: the caller passes monotonic nanoseconds, and calls ``close()``
 /// when a window it was told to open has run its length.
