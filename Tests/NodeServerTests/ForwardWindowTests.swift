@@ -102,7 +102,8 @@ struct ForwardWindowTests {
         #expect(reopened)
         let joiner = window.arrival(at: at + Self.micro, idle: false)
         #expect(joiner == false, "it joins the open window")
-        window.close()
+        let gathered = window.close()
+        #expect(gathered == 2)
         at += 100 * Self.micro
         let next = window.arrival(at: at, idle: true)
         #expect(next, "no skipping after a window that gathered someone")
@@ -148,7 +149,8 @@ struct ForwardWindowTests {
     func closeWithoutWindow() {
         var window = ForwardWindow(lengthNanos: Self.window)
         let before = window
-        window.close()
+        let gathered = window.close()
+        #expect(gathered == 0)
         #expect(window == before)
     }
 }

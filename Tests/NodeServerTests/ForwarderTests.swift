@@ -48,7 +48,7 @@ struct ForwarderTests {
 
     static let api = rule("API", limit: 10)
 
-    func withPeers(window: Duration = .zero, maxBatch: Int = 1000,
+    func withPeers(window: Duration = .zero, maxBatch: Int = 1000, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                    _ body: (Forwarder, Owner) async throws -> Void) async throws {
         let directory = try TemporaryDirectory(prefix: "forwarder")
         _ = try ClusterCertificates.initCluster(directory: directory.path, environment: "test", nodes: ["n1", "n2"])
@@ -71,7 +71,7 @@ struct ForwarderTests {
             settings.window = window
             settings.maxBatch = maxBatch
             let forwarder = Forwarder(peer: client, settings: settings, eventLoops: MultiThreadedEventLoopGroup.singleton,
-                                      registry: PrometheusCollectorRegistry(), node: "n1", logger: logger,
+                                      registry: registry, node: "n1", logger: logger,
                                       addressOf: { id in id == "n2" ? PeerAddress(id: "n2", host: "127.0.0.1", port: port) : nil },
                                       epoch: { 42 })
             do {
@@ -151,7 +151,8 @@ struct ForwarderTests {
 
     @Test("With a window, checks that follow a steady stream closely leave together once the window closes")
     func windowGathersChecks() async throws {
-        try await withPeers(window: .seconds(1)) { forwarder, owner in
+        let registry = PrometheusCollectorRegistry()
+        try await withPeers(window: .seconds(1), registry: registry) { forwarder, owner in
             let answers = Answers()
             try await warmUp(forwarder, owner, answers)
             let start = ContinuousClock.now
@@ -162,12 +163,16 @@ struct ForwarderTests {
             #expect(batches == [["h"], ["w0"], (1..<12).map { "w\($0)" }, ["b", "c", "d"]])
             #expect(waited >= .seconds(1), "the batch left when the window closed, after \(waited)")
             #expect(answers.values.withLock { [$0["b"], $0["c"], $0["d"]] } == [2, 2, 2])
+            let metrics = registry.emitToString()
+            #expect(metrics.contains(#"rate_limit_forward_windows_total{node="n1",result="joined"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"rate_limit_forward_windows_total{node="n1",result="alone"} 0"#), "\(metrics)")
         }
     }
 
     @Test("A client that waits for each answer pays the window six times, then its next eight checks leave at once")
     func sequentialClientSkipsTheWindow() async throws {
-        try await withPeers(window: .milliseconds(200)) { forwarder, owner in
+        let registry = PrometheusCollectorRegistry()
+        try await withPeers(window: .milliseconds(200), registry: registry) { forwarder, owner in
             let answers = Answers()
             try await warmUp(forwarder, owner, answers)
             var took: [Duration] = []
@@ -182,6 +187,7 @@ struct ForwarderTests {
             #expect(eight < .milliseconds(8 * 200), "s6...s13 skipped the window: \(took)")
             let batches = owner.batches.withLock { $0.suffix(14).map { $0.checks.map(\.request.key) } }
             #expect(batches == (0..<14).map { ["s\($0)"] })
+            #expect(registry.emitToString().contains(#"rate_limit_forward_windows_total{node="n1",result="alone"} 6"#))
         }
     }
 

@@ -90,17 +90,22 @@ struct ForwardWindow: Sendable, Equatable {
     }
 
     /// The open window has run its length: whether it gathered anyone sets
-    /// how many chances to open the next are skipped.
-    mutating func close() {
-        guard isOpen else { return }
+    /// how many chances to open the next are skipped. Returns how many
+    /// arrivals it gathered, the one that opened it included (0 when no
+    /// window was open).
+    @discardableResult
+    mutating func close() -> Int {
+        guard isOpen else { return 0 }
         isOpen = false
+        defer { gathered = 0 }
         let empty = gathered == 1
         emptyWindows = emptyWindows << 1 | (empty ? 1 : 0)
         guard empty, emptyWindows.nonzeroBitCount >= Self.emptyOfEight else {
             skipLength = 0
-            return
+            return gathered
         }
         skipLength = skipLength == 0 ? Self.firstSkipped : min(skipLength * 2, Self.maxSkipped)
         skipping = skipLength
+        return gathered
     }
 }

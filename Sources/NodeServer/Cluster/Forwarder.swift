@@ -68,6 +68,9 @@ final class Forwarder: CheckForwarding {
     /// Batches sent and the checks in them: their ratio is the mean batch size.
     private let batches: Prometheus.Counter
     private let forwardedChecks: Prometheus.Counter
+    /// Windows that closed with company (`joined`) and with none (`alone`).
+    private let windowsJoined: Prometheus.Counter
+    private let windowsAlone: Prometheus.Counter
 
     init(peer: PeerService, settings: Settings = Settings(), eventLoops: any EventLoopGroup, registry: PrometheusCollectorRegistry,
          node: String, logger: Logger, addressOf: @escaping @Sendable (String) -> PeerAddress?, epoch: @escaping @Sendable () -> UInt64) {
@@ -87,6 +90,11 @@ final class Forwarder: CheckForwarding {
             descriptor: MetricNameDescriptor(namespace: "rate_limit", metricName: "forwarded_checks", unitName: "total",
                                              helpText: "Checks forwarded to their owners"),
             labels: [("node", node)])
+        let windows = MetricNameDescriptor(
+            namespace: "rate_limit", metricName: "forward_windows", unitName: "total",
+            helpText: "Forwarding windows (forward_window_us) by whether other checks joined the one that opened it")
+        windowsJoined = registry.makeCounter(descriptor: windows, labels: [("node", node), ("result", "joined")])
+        windowsAlone = registry.makeCounter(descriptor: windows, labels: [("node", node), ("result", "alone")])
     }
 
     func forward(_ checks: [LimiterEngine.ResolvedCheck], to owner: String, completion: @escaping Completion) {
@@ -105,11 +113,12 @@ final class Forwarder: CheckForwarding {
         case .wait:
             let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? eventLoops.next()
             loop.scheduleTask(in: .nanoseconds(Int64(windowNanos))) { [self] in
-                let batch: [Item]? = lanes.withLock { lanes in
-                    guard lanes[owner] != nil else { return nil }
-                    lanes[owner]!.window.close()
-                    return Self.takeBatch(&lanes[owner]!, settings: settings)
+                let (gathered, batch): (Int, [Item]?) = lanes.withLock { lanes in
+                    guard lanes[owner] != nil else { return (0, nil) }
+                    let gathered = lanes[owner]!.window.close()
+                    return (gathered, Self.takeBatch(&lanes[owner]!, settings: settings))
                 }
+                (gathered > 1 ? windowsJoined : windowsAlone).increment()
                 if let batch { send(batch, to: owner) }
             }
         }
