@@ -171,7 +171,7 @@ final class Replicator: ReplicaSink {
             return finish(items, to: target, result: .failure(.gone("\(target) is not a known member")), started: started)
         }
         batches.increment()
-        peer.request(to: address, payload: PeerMessage.replicate(batch).buffer, timeout: settings.timeout).whenComplete { [self] result in
+        peer.request(to: address, payload: PeerMessage.replicate(batch).buffer, timeout: settings.timeout) { [self] result in
             let outcome: Result<Void, Failure>
             switch result {
             case .failure(let error):
