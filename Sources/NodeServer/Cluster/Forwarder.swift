@@ -105,7 +105,6 @@ final class Forwarder: CheckForwarding {
                         adding: Item(checks: checks, completion: completion), at: now, settings: settings)
         }
         switch next {
-
         case .none:
             break
         case .send(let batch):

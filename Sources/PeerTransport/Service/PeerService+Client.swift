@@ -33,10 +33,12 @@ extension PeerService {
         }
     }
 
-    /// ``request(to:payload:timeout:)`` with a callback, for the forwarding path:
-    /// `completion` runs on the connection's event loop with the answer or a
-    /// ``PeerError``. Over an open connection the whole request is one task on
-    /// that loop (none when called on it), where the future-based call makes
+    /// ``request(to:payload:timeout:)`` with a callback, for the forwarding and
+    /// replication paths: `completion` runs with the answer or a ``PeerError``
+    /// on the connection's event loop (on another loop if no connection could
+    /// be made; on the calling thread, at once, for a payload over the frame
+    /// cap). Over an open connection the whole request is one task on that
+    /// loop (none when called on it), where the future-based call makes
     /// several: the connection lookup, its deadline, the chained future and the
     /// caller's callback each hop from the caller's thread to the connection's.
     public func request(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration,
