@@ -1,7 +1,9 @@
 import JSONCore
 import Foundation
 import NodeServer
+import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Three nodes on loopback: membership, placement, forwarding, failures", .serialized)
 struct ClusterTests {
@@ -45,6 +47,62 @@ struct ClusterTests {
         #expect(results.enumerated().allSatisfy { $0.element[member: "allowed"]?.bool == ($0.offset % 2 == 0) })
         #expect(Set(results.compactMap { $0[member: "node"]?.string }).count == 3)
         await cluster.stopAll()
+    }
+
+    /// The value of `rate_limit_forward_windows_total` for `result` in a node's metrics text.
+    static func windows(_ result: String, in text: String, node: String = "n1") -> Double? {
+        let prefix = "rate_limit_forward_windows_total{node=\"\(node)\",result=\"\(result)\"} "
+        return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
+    }
+
+    @Test("forward_window_us in cluster/<env>.toml reaches the forwarder: under concurrent load windows open and gather checks; with 0 none opens")
+    func forwardWindowSetting() async throws {
+        for window in [10_000, 0] {
+            // 10 ms, the most accepted: a debug build's checks arrive at each owner often enough to open windows.
+            let cluster = try NodeProcessCluster(nodeCount: 3, extraTopology: "forward_window_us = \(window)")
+            try await cluster.makeCertificates()
+            try cluster.startAll()
+            for node in cluster.nodes { try await cluster.waitHealthy(node.id) }
+            try await cluster.waitForMembership(["n1", "n2", "n3"], on: ["n1", "n2", "n3"])
+            // 16 clients through n1, each with one check in flight.
+            final class Flags: Sendable {
+                let stop = Atomic<Bool>(false)
+                let failed = Atomic<Int>(0)
+            }
+            let flags = Flags()
+            let port = cluster.node("n1").httpPort
+            var text = ""
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<16 {
+                    group.addTask {
+                        var index = worker
+                        while !flags.stop.load(ordering: .relaxed) {
+                            let body = Array("{\"key\":\"window:\(index % 300)\",\"rule\":\"API\"}".utf8)
+                            let response = try? await NodeClient.request(.POST, host: "127.0.0.1", port: port, path: "/v1/check",
+                                                                         body: body, timeout: .seconds(5))
+                            if response?.status != 200 { flags.failed.wrappingAdd(1, ordering: .relaxed) }
+                            index += 16
+                        }
+                    }
+                }
+                defer { flags.stop.store(true, ordering: .relaxed) }
+                try await poll("n1 forwarded 300 checks\(window > 0 ? " and a window gathered some" : "")", within: .seconds(60),
+                               every: .milliseconds(200)) {
+                    text = try await cluster.get("n1", path: "/metrics").text
+                    let forwarded = BoundedLogTests.metric("rate_limit_forwarded_checks_total", in: text) ?? 0
+                    return forwarded >= 300 && (window == 0 || (Self.windows("joined", in: text) ?? 0) > 0)
+                }
+            }
+            #expect(flags.failed.load(ordering: .relaxed) == 0)
+            if window == 0 {
+                #expect(Self.windows("joined", in: text) == 0 && Self.windows("alone", in: text) == 0, "\(text)")
+            } else {
+                #expect((Self.windows("joined", in: text) ?? 0) > 0)
+            }
+            let described = try await cluster.run(["config", "check", "--env", "development"])
+            #expect(described.output.contains("forward_window_us: \(window)"), "\(described.output)")
+            await cluster.stopAll()
+        }
     }
 
     @Test("kill -9: survivors declare the node dead, its keys move; restarted, it rejoins with a higher incarnation")
