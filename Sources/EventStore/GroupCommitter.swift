@@ -82,14 +82,7 @@ public final class GroupCommitter: Sendable {
     /// completion.
     @discardableResult
     public func flush() throws(StoreError) -> Int64 {
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<Int64, StoreError>?>(nil)
-        submit([]) { result in
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
-        return try outcome.withLock { $0! }.get()
+        try Self.waitFor { submit([], completion: $0) }
     }
 
     /// Runs ``EventLog/restartWAL()`` on the commit thread before its next
@@ -107,9 +100,17 @@ public final class GroupCommitter: Sendable {
     /// call it from a completion.
     @discardableResult
     public func restartWAL() throws(StoreError) -> Bool {
+        try Self.waitFor { restartWAL(completion: $0) }
+    }
+
+    /// Starts an operation that completes on the commit thread and blocks
+    /// the calling thread until it has.
+    private static func waitFor<Value: Sendable>(
+        _ start: (@escaping @Sendable (Result<Value, StoreError>) -> Void) -> Void
+    ) throws(StoreError) -> Value {
         let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<Bool, StoreError>?>(nil)
-        restartWAL { result in
+        let outcome = Mutex<Result<Value, StoreError>?>(nil)
+        start { result in
             outcome.withLock { $0 = result }
             done.signal()
         }

@@ -77,8 +77,7 @@ final class Forwarder: CheckForwarding {
         self.peer = peer
         self.settings = settings
         self.eventLoops = eventLoops
-        let window = settings.window.components
-        windowNanos = window.seconds < 0 ? 0 : UInt64(window.seconds) * 1_000_000_000 + UInt64(window.attoseconds / 1_000_000_000)
+        windowNanos = UInt64(max(0, settings.window / .nanoseconds(1)))
         self.logger = logger
         self.addressOf = addressOf
         self.epoch = epoch
