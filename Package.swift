@@ -99,12 +99,13 @@ let package = Package(
         ),
 
         // The test kit, shared by the test targets. TestSupport needs only
-        // swift-log (temp dirs, seeded randomness, deadline polling, log
-        // capture); the raw peer client needs NIO and PeerTransport, so it is
-        // apart and only the targets that talk to a peer port link it.
+        // swift-log (temp dirs, deadline polling, log capture) and the
+        // membership core's seeded generator; the raw peer client needs NIO
+        // and PeerTransport, so it is apart and only the targets that talk
+        // to a peer port link it.
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["Membership", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
         .target(
@@ -130,7 +131,7 @@ let package = Package(
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "LimiterCore", "TestSupport"]),
         .testTarget(
             name: "CoordinatorStoreTests",
-            dependencies: ["CoordinatorStore", "LimiterCore", "Placement", "Rollout", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["CoordinatorStore", "LimiterCore", "Placement", "Rollout", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "PeerTransportTests",

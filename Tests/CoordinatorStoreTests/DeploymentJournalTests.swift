@@ -1,13 +1,14 @@
 @testable import CoordinatorStore
 import Foundation
 import Rollout
+import TestSupport
 import Testing
 
 @Suite("CoordinatorJournal deployments: the append-only journal of transitions")
 struct DeploymentJournalTests {
     @Test("appended entries get consecutive seqs and read back whole, newest first")
     func appendAndList() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         let verdict = #"{"outcome":"pass","percent":10,"samples":250,"reason":"within thresholds"}"#
         let entries = [
@@ -41,7 +42,7 @@ struct DeploymentJournalTests {
 
     @Test("an unknown kind or outcome, written by a newer coordinator, reads back as it was")
     func openEndedKinds() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         try journal.append(entry(JournalEntry.Kind(rawValue: "pause"), JournalEntry.Outcome(rawValue: "paused")))
         let read = try #require(try journal.entries().first)
@@ -51,7 +52,7 @@ struct DeploymentJournalTests {
 
     @Test("latestDeployment is the last split pushed, skipping entries that pushed none")
     func latestDeployment() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         #expect(try journal.latestDeployment() == nil)
 
@@ -66,7 +67,7 @@ struct DeploymentJournalTests {
 
     @Test("a deployment whose epoch is not above the last journalled one is refused")
     func staleEpochRefused() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         try journal.append(entry(
             .percent, .applied, version: "v-b", deployment: Deployment(epoch: 7, stable: "v-a", canary: "v-b", percent: 30)))
@@ -114,7 +115,7 @@ struct DeploymentJournalTests {
 
     @Test("an entry that breaks the journal's invariants is refused and nothing is written", arguments: invalidCases)
     func invalidEntries(_ invalid: InvalidCase) throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         let error = #expect(throws: JournalError.self) { try journal.append(invalid.entry) }
         #expect(error?.code == .invalidEntry)

@@ -2,13 +2,14 @@
 import Foundation
 import GRDB
 import Rollout
+import TestSupport
 import Testing
 
 @Suite("CoordinatorJournal file: WAL, durability, and clear errors for bad files")
 struct JournalFileTests {
     @Test("the file is in WAL mode with synchronous FULL on the writer, and reopens with its content")
     func walAndDurability() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let path = dir.file("nested/dir/journal.sqlite")
         let journal = try CoordinatorJournal(path: path)
         try journal.upload(bundle(limit: 1))
@@ -31,7 +32,7 @@ struct JournalFileTests {
 
     @Test("a file that is not a database is refused with its path, and left as it was")
     func notADatabase() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let path = dir.file("journal.sqlite")
         let garbage = Data(String(repeating: "this is not a database. ", count: 200).utf8)
         #expect(FileManager.default.createFile(atPath: path, contents: garbage))
@@ -46,7 +47,7 @@ struct JournalFileTests {
 
     @Test("another program's SQLite database, such as a node's event log, is refused untouched")
     func wrongDatabase() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let path = dir.file("events.sqlite")
         try DatabaseQueue(path: path).write { db in
             try db.execute(sql: "CREATE TABLE events (seq INTEGER PRIMARY KEY, hits INTEGER)")
@@ -65,7 +66,7 @@ struct JournalFileTests {
 
     @Test("a journal written by a newer release is refused, naming the unknown migration")
     func newerSchema() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let path = dir.file("journal.sqlite")
         try CoordinatorJournal(path: path).close()
         try DatabaseQueue(path: path).write { db in
@@ -80,7 +81,7 @@ struct JournalFileTests {
 
     @Test("a path under a regular file cannot be opened")
     func cannotOpen() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let file = dir.file("plain")
         #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
         let error = #expect(throws: JournalError.self) { try CoordinatorJournal(path: file + "/journal.sqlite") }
@@ -89,7 +90,7 @@ struct JournalFileTests {
 
     @Test("damaged pages give a journal error, never a crash")
     func damagedPages() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let path = dir.file("journal.sqlite")
         do {
             let journal = try CoordinatorJournal(path: path)
@@ -115,7 +116,7 @@ struct JournalFileTests {
 
     @Test("rows that do not decode give journal.corrupt_record naming what, never a crash")
     func corruptRecords() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         let stored = bundle(limit: 1)
         try journal.upload(stored)
@@ -158,7 +159,7 @@ struct JournalFileTests {
 
     @Test("a closed journal throws instead of crashing")
     func closed() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         try journal.close()
         let read = #expect(throws: JournalError.self) { try journal.versions() }

@@ -1,6 +1,7 @@
 import CoordinatorStore
 import Foundation
 import Rollout
+import TestSupport
 import Testing
 
 @Suite("CoordinatorJournal rollout state: saved with its journal entry, resumed on start")
@@ -9,7 +10,7 @@ struct RolloutStateTests {
 
     @Test("Given a gradual rollout recorded mid-step, when the journal is reopened, then the same machine and baselines come back")
     func resumesAfterReopen() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         #expect(try journal.currentRollout() == nil)
 
@@ -32,7 +33,7 @@ struct RolloutStateTests {
 
     @Test("each record replaces the state; an automatic rollback keeps its verdict")
     func replacesState() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         var rollout = Rollout(stable: "v-a")
         guard case .started(let split, _) = try rollout.onStart(version: "v-b", plan: Self.plan, now: 0) else {
@@ -68,7 +69,7 @@ struct RolloutStateTests {
 
     @Test("a rollout that does not serve the journal's deployment is refused; neither entry nor state is written")
     func mismatchRefusedAtomically() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         var rollout = Rollout(stable: "v-a")
         guard case .split(let split) = try rollout.onSetPercent(version: "v-b", percent: 20, now: 0) else {
@@ -103,7 +104,7 @@ struct RolloutStateTests {
 
     @Test("an entry that pushed nothing records a state change of the same split (an extended step)")
     func recordWithoutDeployment() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         var rollout = Rollout(stable: "v-a")
         guard case .started(let split, let holdUntil) = try rollout.onStart(version: "v-b", plan: Self.plan, now: 0) else {

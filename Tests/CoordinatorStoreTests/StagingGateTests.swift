@@ -1,5 +1,6 @@
 import CoordinatorStore
 import Rollout
+import TestSupport
 import Testing
 
 @Suite("CoordinatorJournal staging gate: did these rules reach 100 % here, and stay?")
@@ -107,7 +108,7 @@ struct StagingGateTests {
 
     @Test("hasCompleted answers from the journal", arguments: scenarios)
     func scenario(_ scenario: Scenario) throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         for bundle in Self.versions.values { try journal.upload(bundle) }
         try Self.play(scenario.steps, into: journal)
@@ -119,7 +120,7 @@ struct StagingGateTests {
 
     @Test("rules that were never uploaded have not completed, nor does a version id stand for its hash")
     func unknownRules() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         for bundle in Self.versions.values { try journal.upload(bundle) }
         try Self.play([.complete("A", from: "Z", kind: .percent)], into: journal)
@@ -131,7 +132,7 @@ struct StagingGateTests {
 
     @Test("the gate compares rules alone: staging's bundle with other vars answers for production's")
     func varsDoNotMatter() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let staging = try dir.journal()
         let stagingBundle = bundle(limit: 2, vars: ["ENVIRONMENT": "staging"])
         try staging.upload(stagingBundle)
@@ -144,7 +145,7 @@ struct StagingGateTests {
 
     @Test("Given a completed version whose bundle was pruned, the gate still answers true")
     func survivesPruning() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal(retainedVersions: 2)
         let completed = bundle(limit: 2)
         try journal.upload(completed)

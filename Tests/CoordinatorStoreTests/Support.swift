@@ -2,25 +2,12 @@ import CoordinatorStore
 import Foundation
 import LimiterCore
 import Rollout
+import TestSupport
 
-/// A fresh directory under the system temp dir, removed when the test ends.
-final class TempDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "coordinator-store-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
+extension TemporaryDirectory {
     /// A new journal in this directory.
     func journal(_ name: String = "journal.sqlite", retainedVersions: Int = 100) throws -> CoordinatorJournal {
         try CoordinatorJournal(path: file(name), retainedVersions: retainedVersions)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
     }
 }
 

@@ -1,13 +1,14 @@
 import CoordinatorStore
 import LimiterCore
 import Rollout
+import TestSupport
 import Testing
 
 @Suite("CoordinatorJournal versions: immutable bundles, the newest kept")
 struct VersionStoreTests {
     @Test("an uploaded bundle reads back whole, every algorithm's rule included")
     func roundTrip() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         let original = VersionBundle(
             rules: wranglerRules, vars: ["ENVIRONMENT": "staging", "REGION": "eu/west \"1\""],
@@ -24,7 +25,7 @@ struct VersionStoreTests {
 
     @Test("Given a stored version, when the same rules are uploaded again, then nothing changes and the stored one is returned")
     func reuploadIsNoOp() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         let first = bundle(limit: 100, tag: "first", message: "one", author: "alice", at: 1)
         try journal.upload(first)
@@ -41,7 +42,7 @@ struct VersionStoreTests {
 
     @Test("versions are listed newest upload first, limited")
     func newestFirst() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         // Creation times out of order: the upload order decides.
         let bundles = [bundle(limit: 1, at: 30), bundle(limit: 2, at: 10), bundle(limit: 3, at: 20)]
@@ -55,7 +56,7 @@ struct VersionStoreTests {
 
     @Test("the last 100 versions are kept by default")
     func keepsLastHundred() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         let bundles = (1...105).map { bundle(limit: $0, at: Int64($0)) }
         for item in bundles { try journal.upload(item) }
@@ -67,7 +68,7 @@ struct VersionStoreTests {
 
     @Test("Given old versions stable and canary, when newer uploads push them past the limit, then they are kept")
     func neverPrunesServedVersions() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal(retainedVersions: 3)
         let stable = bundle(limit: 1)
         let canary = bundle(limit: 2)
@@ -92,7 +93,7 @@ struct VersionStoreTests {
 
     @Test("the saved rollout's versions are protected too")
     func savedRolloutProtects() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal(retainedVersions: 1)
         let stable = bundle(limit: 1)
         try journal.upload(stable)
@@ -104,7 +105,7 @@ struct VersionStoreTests {
 
     @Test("a bundle naming two rules alike is refused")
     func duplicateNamesRefused() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
         let journal = try dir.journal()
         let rules = [wranglerRules[0], wranglerRules[1], Rule(name: "API", limit: 5, periodSeconds: 1, algorithm: .gcra)]
         let error = #expect(throws: JournalError.self) {
