@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "NodeServer", "JSONCore", "PeerTransport", "Placement", "TestSupport", "PeerTestSupport",
+                "NodeServer", "JSONCore", "PeerTransport", "Placement", "TestSupport", "PeerTestSupport", "Chaos",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

@@ -30,7 +30,7 @@ struct ChaosProject: Sendable {
         try FileManager.default.createDirectory(atPath: directory + "/cluster", withIntermediateDirectories: true)
         let wrangler = """
             name = "ratelimit-chaos"
-            main = "Sources/ratelimit/main.swift"
+            main = "Sources/ratelimit/Entry.swift"
             compatibility_date = "2024-01-22"
 
             [durable_objects]
@@ -106,10 +106,12 @@ struct ChaosProject: Sendable {
 /// (32768-60999) as the end-to-end tests take theirs: a port the kernel
 /// hands out for bind(0) can become the source port of an outgoing
 /// connection (the clients', the nodes' peer links) before the node binds it.
-struct FreePorts {
+public struct FreePorts {
     private var candidate = 20_000 + Int.random(in: 0..<10_000)
 
-    mutating func next() -> Int {
+    public init() {}
+
+    public mutating func next() -> Int {
         while true {
             let port = candidate
             candidate = candidate >= 31_999 ? 20_000 : candidate + 1
@@ -117,7 +119,8 @@ struct FreePorts {
         }
     }
 
-    private static func canBind(_ port: Int) -> Bool {
+    /// Whether nothing listens on (or holds) `port` of 127.0.0.1 now.
+    public static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -30,7 +30,7 @@ public struct WranglerConfig: Sendable, Hashable {
 
     public init(
         name: String = "ratelimit",
-        main: String = "Sources/ratelimit/main.swift",
+        main: String = "Sources/ratelimit/Entry.swift",
         compatibilityDate: String = "2024-01-22",
         durableObjectBindings: [DurableObjectBinding] = [],
         migrations: [Migration] = [],

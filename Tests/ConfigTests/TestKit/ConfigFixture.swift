@@ -13,7 +13,7 @@ final class ConfigFixture {
     /// A minimal valid file: one binding whose class a migration creates.
     static let minimalWrangler = """
         name = "fixture"
-        main = "Sources/ratelimit/main.swift"
+        main = "Sources/ratelimit/Entry.swift"
         compatibility_date = "2024-01-22"
 
         [durable_objects]

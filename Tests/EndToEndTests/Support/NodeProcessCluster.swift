@@ -162,7 +162,7 @@ final class NodeProcessCluster: @unchecked Sendable {
     func writeRules(_ rules: String) throws {
         let wrangler = """
         name = "rate-limit"
-        main = "Sources/ratelimit/main.swift"
+        main = "Sources/ratelimit/Entry.swift"
         compatibility_date = "2024-01-22"
 
         [durable_objects]

@@ -1,3 +1,4 @@
+import Chaos
 import Foundation
 import Synchronization
 import TestSupport
@@ -89,22 +90,9 @@ enum TestEnvironment {
         while true {
             let port = nextPort.wrappingAdd(1, ordering: .relaxed).oldValue
             if port >= 32_000 { nextPort.store(20_000, ordering: .relaxed); continue }
-            if canBind(port) { return port }
+            if FreePorts.canBind(port) { return port }
         }
     }
 
     private static let nextPort = Atomic<Int>(20_000 + Int.random(in: 0..<8_000))
-
-    private static func canBind(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        } == 0
-    }
 }

@@ -33,7 +33,7 @@ struct InProcessNode {
         let ports = try (0..<4).map { _ in try freeLoopbackPort() }
         try """
         name = "rate-limit"
-        main = "Sources/ratelimit/main.swift"
+        main = "Sources/ratelimit/Entry.swift"
         compatibility_date = "2024-01-22"
 
         [durable_objects]
