@@ -25,7 +25,7 @@
 ///   at its longest. Many clients leave a window empty now and then by
 ///   chance, and one or two in a row must not stop the batching: with two
 ///   in a row as the rule, batches at the steady load of `scripts/bench`
-///   section 4b fell from 8.3-9.0 checks to 6.6-7.0 (BENCHMARKS.md).
+///   section 4b fell from 8.3-8.4 checks to 6.6-7.0 (BENCHMARKS.md).
 ///
 /// Pure: the caller passes monotonic nanoseconds, and calls ``close()``
 /// when a window it was told to open has run its length.

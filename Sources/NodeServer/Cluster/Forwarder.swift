@@ -116,7 +116,7 @@ final class Forwarder: CheckForwarding {
                     let gathered = lanes[owner]!.window.close()
                     return (gathered, Self.takeBatch(&lanes[owner]!, settings: settings))
                 }
-                (gathered > 1 ? windowsJoined : windowsAlone).increment()
+                if gathered > 0 { (gathered > 1 ? windowsJoined : windowsAlone).increment() }
                 if let batch { send(batch, to: owner) }
             }
         }
