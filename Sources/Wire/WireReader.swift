@@ -101,12 +101,25 @@ public struct WireReader: Sendable {
         guard count <= remaining else {
             throw error(.truncated, "\(field()) needs \(count) bytes but only \(remaining) are left")
         }
-        let slice = bytes[offset..<(offset + count)]
-        guard let text = String(validating: slice, as: UTF8.self) else {
+        guard let text = Self.utf8(bytes, offset..<(offset + count)) else {
             throw error(.invalidField, "\(field()) is not valid UTF-8")
         }
         offset += count
         return text
+    }
+
+    /// `bytes[range]` as a string if it is valid UTF-8. ASCII, what peers
+    /// send almost always, is valid as it is. Otherwise `String(decoding:)`
+    /// replaces invalid sequences with U+FFFD, so only valid bytes come back
+    /// unchanged. The generic `String(validating:as:)` looked up type
+    /// metadata at run time on every call (callgrind, BENCHMARKS.md).
+    private static func utf8(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
+        bytes.withUnsafeBufferPointer { all in
+            let raw = UnsafeBufferPointer(rebasing: all[range])
+            let text = String(decoding: raw, as: UTF8.self)
+            if !raw.contains(where: { $0 >= 0x80 }) { return text }
+            return text.utf8.elementsEqual(raw) ? text : nil
+        }
     }
 
     /// A length-prefixed run of raw bytes (``WireWriter/blob(_:)``).

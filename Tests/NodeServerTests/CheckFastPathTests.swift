@@ -98,17 +98,20 @@ struct CheckFastPathTests {
         #expect(fast.map { full(body) == .success($0) } == true)
     }
 
-    @Test("the template renders the bytes of the general path", arguments: [true, false])
+    /// n1's own answers, and answers of the owners it forwards to (a peer's
+    /// id is written into the template's tail).
+    @Test("the template renders the bytes of the general path, for this node's answers and its peers'", arguments: [true, false])
     func templateMatchesGeneralRendering(keepAlive: Bool) {
         var random = SplitMix64(seed: 11)
         let numbers: [Int64] = [0, 1, 9, 10, 999, 1000, 1001, 59_999, 60_000, 86_400_000, 2_147_483_647, 3_153_600_000_000]
+        let nodes = ["n1", "n2", "node-10", "eu-west-3a"]
         for rule in Self.rules.values {
             let template = CheckResponseTemplate(rule: rule, version: "v-0123456789abcdef", node: "n1")
             for _ in 0..<200 {
                 let decision = Decision(allowed: random.below(2) == 0, limit: Int(random.pick(numbers)),
                                         remaining: Int(random.pick(numbers)), resetMs: random.pick(numbers),
                                         retryAfterMs: random.pick(numbers))
-                let result = CheckResult(decision: decision, rule: rule.name, version: "v-0123456789abcdef", node: "n1")
+                let result = CheckResult(decision: decision, rule: rule.name, version: "v-0123456789abcdef", node: random.pick(nodes))
                 #expect(template.fits(result))
                 var own = ByteBuffer()
                 template.encode(result, into: &own, keepAlive: keepAlive)
@@ -117,8 +120,12 @@ struct CheckFastPathTests {
                     .encode(into: &general, keepAlive: keepAlive, requestMethod: .POST)
                 #expect(String(buffer: own) == String(buffer: general))
             }
-            #expect(!template.fits(CheckResult(decision: Decision(allowed: true, limit: 1, remaining: 0, resetMs: 0, retryAfterMs: 0),
-                                               rule: rule.name, version: "v-other", node: "n1")))
+            let decision = Decision(allowed: true, limit: 1, remaining: 0, resetMs: 0, retryAfterMs: 0)
+            #expect(!template.fits(CheckResult(decision: decision, rule: rule.name, version: "v-other", node: "n1")))
+            // A node name JSON would have to escape takes the general path.
+            for name in [#"n"2"#, #"n\2"#, "n\n2"] {
+                #expect(!template.fits(CheckResult(decision: decision, rule: rule.name, version: "v-0123456789abcdef", node: name)))
+            }
         }
     }
 

@@ -41,6 +41,39 @@ struct WireCodecTests {
         #expect(error?.message.contains("key") == true)
     }
 
+    @Test("A string is read only if its bytes are valid UTF-8, and then unchanged")
+    func utf8Validation() throws {
+        let invalid: [[UInt8]] = [
+            [0x80], [0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF1, 0x80, 0x80, 0x61], [0x61, 0xF0, 0x9F, 0x98], [0xF4, 0x90, 0x80, 0x80],
+        ]
+        for bytes in invalid {
+            var reader = WireReader([UInt8(bytes.count)] + bytes)
+            let error = #expect(throws: WireError.self) { _ = try reader.string("name", maxBytes: 16) }
+            #expect(error?.code == .invalidField)
+            #expect(error?.message.contains("name is not valid UTF-8") == true)
+        }
+        // Random short byte strings, most of them high bytes: the reader agrees
+        // with the standard library's validating initializer on every one.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var valid = 0
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int(next() % 7)).map { _ in next() % 4 == 0 ? UInt8(next() % 0x80) : UInt8(0x80 + next() % 0x80) }
+            var reader = WireReader([UInt8(bytes.count)] + bytes)
+            let expected = String(validating: bytes, as: UTF8.self)
+            let read = try? reader.string("name", maxBytes: 16)
+            #expect(read == expected, "\(bytes)")
+            if expected != nil { valid += 1 }
+        }
+        #expect(valid > 1_000)
+    }
+
     @Test("A forged count larger than the bytes left is refused before anything is reserved")
     func forgedCount() {
         var writer = WireWriter()

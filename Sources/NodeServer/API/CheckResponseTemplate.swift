@@ -8,9 +8,11 @@ import NIOCore
 ///
 /// The bytes are those of ``CheckResult/json`` and
 /// ``CheckResult/headers(periodSeconds:)`` encoded by
-/// ``HTTPResponse/encode(into:keepAlive:requestMethod:)``; a result of
-/// another rule, version or node (a forwarded check answered by a peer)
-/// takes that general path instead.
+/// ``HTTPResponse/encode(into:keepAlive:requestMethod:)``. A forwarded
+/// check answered by a peer names that peer as its node: its node id is
+/// written between the tail's quotes when it needs no JSON escape (node ids
+/// are `[a-z0-9-]+`). A result of another rule or version takes the general
+/// path instead.
 final class CheckResponseTemplate: Sendable {
     let rule: Rule
     let version: String
@@ -21,6 +23,8 @@ final class CheckResponseTemplate: Sendable {
     private let policyTail: [UInt8]
     /// `,"rule":"API","version":"v-…","node":"n1"}`
     private let bodyTail: [UInt8]
+    /// `,"rule":"API","version":"v-…","node":"`: a peer's id and `"}` follow.
+    private let peerTailHead: [UInt8]
 
     init(rule: Rule, version: String, node: String) {
         self.rule = rule
@@ -34,9 +38,11 @@ final class CheckResponseTemplate: Sendable {
         writer.field("allowed", false)  // Opens the object so the fields below get their commas.
         writer.field("rule", rule.name)
         writer.field("version", version)
+        let opening = #"{"allowed":false"#.utf8.count
+        peerTailHead = Array(writer.bytes.dropFirst(opening)) + Array(#","node":""#.utf8)
         writer.field("node", node)
         writer.endObject()
-        bodyTail = Array(writer.bytes.dropFirst(#"{"allowed":false"#.utf8.count))
+        bodyTail = Array(writer.bytes.dropFirst(opening))
     }
 
     /// The body's bytes other than the values and the tail.
@@ -44,7 +50,13 @@ final class CheckResponseTemplate: Sendable {
 
     /// Whether ``encode(_:into:keepAlive:)`` renders `result` exactly.
     func fits(_ result: CheckResult) -> Bool {
-        result.rule == rule.name && result.version == version && result.node == node
+        result.rule == rule.name && result.version == version
+            && (result.node == node || Self.needsNoEscape(result.node))
+    }
+
+    /// Whether `text` stands in a JSON string as its own bytes.
+    private static func needsNoEscape(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
     }
 
     /// The whole HTTP/1.1 answer for `result`, which must ``fits(_:)``.
@@ -53,7 +65,7 @@ final class CheckResponseTemplate: Sendable {
         let bodyLength = Self.fixedBodyLength + (decision.allowed ? 4 : 5)
             + ByteBuffer.decimalLength(Int64(decision.limit)) + ByteBuffer.decimalLength(Int64(decision.remaining))
             + ByteBuffer.decimalLength(decision.resetMs) + ByteBuffer.decimalLength(decision.retryAfterMs)
-            + bodyTail.count
+            + (result.node == node ? bodyTail.count : peerTailHead.count + result.node.utf8.count + 2)
         buffer.writeStaticString("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ")
         buffer.writeDecimal(Int64(bodyLength))
         buffer.writeStaticString("\r\n")
@@ -80,7 +92,13 @@ final class CheckResponseTemplate: Sendable {
         buffer.writeDecimal(decision.resetMs)
         buffer.writeStaticString(#","retry_after_ms":"#)
         buffer.writeDecimal(decision.retryAfterMs)
-        buffer.writeBytes(bodyTail)
+        if result.node == node {
+            buffer.writeBytes(bodyTail)
+        } else {
+            buffer.writeBytes(peerTailHead)
+            buffer.writeString(result.node)
+            buffer.writeStaticString(#""}"#)
+        }
         assert(buffer.writerIndex - bodyStart == bodyLength, "check body length \(buffer.writerIndex - bodyStart) != \(bodyLength)")
     }
 }

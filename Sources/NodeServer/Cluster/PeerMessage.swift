@@ -329,30 +329,31 @@ struct ForwardedResults: Sendable, Equatable {
         items = []
         items.reserveCapacity(count)
         for index in 0..<count {
-            let field = "items[\(index)]"
-            switch try reader.byte("\(field).tag") {
+            // Named only when a read fails: building the name per item is a cost on every batch.
+            func field() -> String { "items[\(index)]" }
+            switch try reader.byte("\(field()).tag") {
             case 0:
-                let allowed = try reader.bool("\(field).allowed")
-                let limit = try reader.bounded("\(field).limit", limit: Int64(Int32.max))
-                let remaining = try reader.signed64("\(field).remaining")
-                let reset = try reader.signed64("\(field).reset_ms")
-                let retry = try reader.signed64("\(field).retry_after_ms")
-                let rule = try reader.string("\(field).rule", maxBytes: PeerMessage.maxNameBytes)
-                let version = try reader.string("\(field).version", maxBytes: PeerMessage.maxVersionBytes)
-                let node = try reader.string("\(field).node", maxBytes: PeerMessage.maxNameBytes)
+                let allowed = try reader.bool("\(field()).allowed")
+                let limit = try reader.bounded("\(field()).limit", limit: Int64(Int32.max))
+                let remaining = try reader.signed64("\(field()).remaining")
+                let reset = try reader.signed64("\(field()).reset_ms")
+                let retry = try reader.signed64("\(field()).retry_after_ms")
+                let rule = try reader.string("\(field()).rule", maxBytes: PeerMessage.maxNameBytes)
+                let version = try reader.string("\(field()).version", maxBytes: PeerMessage.maxVersionBytes)
+                let node = try reader.string("\(field()).node", maxBytes: PeerMessage.maxNameBytes)
                 let decision = Decision(allowed: allowed, limit: Int(limit), remaining: Int(truncatingIfNeeded: remaining),
                                         resetMs: reset, retryAfterMs: retry)
                 items.append(.decided(CheckResult(decision: decision, rule: rule, version: version, node: node)))
             case 1:
-                let owner = try reader.string("\(field).owner", maxBytes: PeerMessage.maxNameBytes)
+                let owner = try reader.string("\(field()).owner", maxBytes: PeerMessage.maxNameBytes)
                 items.append(.notMine(owner: owner.isEmpty ? nil : owner))
             case 2:
-                let status = try reader.bounded("\(field).status", limit: 999)
-                let code = try reader.string("\(field).code", maxBytes: PeerMessage.maxNameBytes)
-                let detail = try reader.string("\(field).detail", maxBytes: 1000)
+                let status = try reader.bounded("\(field()).status", limit: 999)
+                let code = try reader.string("\(field()).code", maxBytes: PeerMessage.maxNameBytes)
+                let detail = try reader.string("\(field()).detail", maxBytes: 1000)
                 items.append(.refused(status: Int(status), code: code, detail: detail))
             case let tag:
-                throw reader.error(.invalidField, "\(field) has unknown tag \(tag)")
+                throw reader.error(.invalidField, "\(field()) has unknown tag \(tag)")
             }
         }
     }

@@ -54,12 +54,13 @@ struct ReplicationBatch: Sendable, Equatable {
         events = []
         events.reserveCapacity(count)
         for index in 0..<count {
-            let field = "events[\(index)]"
-            let namespace = try reader.string("\(field).namespace", maxBytes: PeerMessage.maxNameBytes)
-            let rule = try reader.string("\(field).rule", maxBytes: PeerMessage.maxNameBytes)
-            let key = try reader.string("\(field).key", maxBytes: CheckRequest.maxKeyBytes)
-            let at = try reader.signed64("\(field).at_ms")
-            let hits = try reader.bounded("\(field).hits", limit: CheckRequest.maxHits)
+            // Named only when a read fails: building the name per event is a cost on every batch.
+            func field() -> String { "events[\(index)]" }
+            let namespace = try reader.string("\(field()).namespace", maxBytes: PeerMessage.maxNameBytes)
+            let rule = try reader.string("\(field()).rule", maxBytes: PeerMessage.maxNameBytes)
+            let key = try reader.string("\(field()).key", maxBytes: CheckRequest.maxKeyBytes)
+            let at = try reader.signed64("\(field()).at_ms")
+            let hits = try reader.bounded("\(field()).hits", limit: CheckRequest.maxHits)
             events.append(Event(namespace: namespace, rule: rule, key: key, atMs: at, hits: Int(hits)))
         }
         let parts = try reader.count("replicate.states", limit: 100_000, minimumItemSize: 1)
