@@ -119,8 +119,8 @@ let package = Package(
             path: "Tests/PeerTestSupport"
         ),
 
-        .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
+        .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore", "TestSupport"]),
         .testTarget(name: "LimiterCoreTests", dependencies: ["LimiterCore", "TestSupport"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "Placement"]),

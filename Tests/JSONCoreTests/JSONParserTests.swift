@@ -1,4 +1,5 @@
 import JSONCore
+import TestSupport
 import Testing
 
 @Suite("JSON parser of the check path")
@@ -26,17 +27,10 @@ struct JSONParserTests {
 
     @Test("random bytes never crash the parser")
     func randomBytes() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
         let alphabet = Array("{}[],:\"\\0123456789.eE+-truefalsnul \u{0}\u{ff}".utf8)
         for _ in 0..<5000 {
-            let bytes = (0..<Int(next() % 64)).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] }
+            let bytes = (0..<random.below(64)).map { _ in random.pick(alphabet) }
             _ = try? JSONParser.parse(bytes)
         }
     }

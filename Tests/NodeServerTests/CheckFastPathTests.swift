@@ -98,15 +98,15 @@ struct CheckFastPathTests {
         #expect(fast.map { full(body) == .success($0) } == true)
     }
 
-    /// n1's own answers, and answers of the owners it forwards to (a peer's
-    /// id is written into the template's tail).
+    /// The template holds no node: the answering node's id, n1's own or that
+    /// of an owner n1 forwarded to, is written into its tail.
     @Test("the template renders the bytes of the general path, for this node's answers and its peers'", arguments: [true, false])
     func templateMatchesGeneralRendering(keepAlive: Bool) {
         var random = SplitMix64(seed: 11)
         let numbers: [Int64] = [0, 1, 9, 10, 999, 1000, 1001, 59_999, 60_000, 86_400_000, 2_147_483_647, 3_153_600_000_000]
         let nodes = ["n1", "n2", "node-10", "eu-west-3a"]
         for rule in Self.rules.values {
-            let template = CheckResponseTemplate(rule: rule, version: "v-0123456789abcdef", node: "n1")
+            let template = CheckResponseTemplate(rule: rule, version: "v-0123456789abcdef")
             for _ in 0..<200 {
                 let decision = Decision(allowed: random.below(2) == 0, limit: Int(random.pick(numbers)),
                                         remaining: Int(random.pick(numbers)), resetMs: random.pick(numbers),

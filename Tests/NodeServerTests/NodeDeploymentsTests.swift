@@ -19,7 +19,7 @@ struct NodeDeploymentsTests {
     }
 
     func deployments(_ log: EventLog) throws -> NodeDeployments {
-        try NodeDeployments(versions: RuleVersions(node: "n1", stable: stable, metrics: EngineMetrics(node: "n1")), log: log,
+        try NodeDeployments(versions: RuleVersions(stable: stable, metrics: EngineMetrics(node: "n1")), log: log,
                             logger: Logger(label: "test"))
     }
 
@@ -71,7 +71,7 @@ struct NodeDeploymentsTests {
             try node.apply(split, at: 1)
         }
         // The store could not be opened at start: the configured rules serve.
-        let node = try NodeDeployments(versions: RuleVersions(node: "n1", stable: stable, metrics: EngineMetrics(node: "n1")),
+        let node = try NodeDeployments(versions: RuleVersions(stable: stable, metrics: EngineMetrics(node: "n1")),
                                        log: nil, logger: Logger(label: "test"))
         #expect(node.versions.deployment.epoch == 0)
         let later = DeploymentState(deployment: Deployment(epoch: 5, stable: canary.version), ruleSets: [canary])

@@ -16,7 +16,7 @@ struct RuleVersionsTests {
         let clock = ManualClock()
         clock.set(1_800_000_000_000)
         let engine = try makeTestEngine(rules: stableSet.rules, clock: clock)
-        let versions = RuleVersions(node: "n1", stable: stableSet, metrics: EngineMetrics(node: "n1"))
+        let versions = RuleVersions(stable: stableSet, metrics: EngineMetrics(node: "n1"))
         versions.install(canarySet)
         let solo = SoloCluster(summary: MemberSummary(id: "n1", address: "", httpAddress: "", status: "alive", incarnation: 0,
                                                       build: "", role: "node", ringShare: 1))

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import Wire
 
@@ -54,17 +55,10 @@ struct WireCodecTests {
         }
         // Random short byte strings, most of them high bytes: the reader agrees
         // with the standard library's validating initializer on every one.
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
         var valid = 0
         for _ in 0..<20_000 {
-            let bytes = (0..<Int(next() % 7)).map { _ in next() % 4 == 0 ? UInt8(next() % 0x80) : UInt8(0x80 + next() % 0x80) }
+            let bytes = (0..<random.below(7)).map { _ in UInt8(random.below(4) == 0 ? random.below(0x80) : 0x80 + random.below(0x80)) }
             var reader = WireReader([UInt8(bytes.count)] + bytes)
             let expected = String(validating: bytes, as: UTF8.self)
             let read = try? reader.string("name", maxBytes: 16)

@@ -8,28 +8,24 @@ import NIOCore
 ///
 /// The bytes are those of ``CheckResult/json`` and
 /// ``CheckResult/headers(periodSeconds:)`` encoded by
-/// ``HTTPResponse/encode(into:keepAlive:requestMethod:)``. A forwarded
-/// check answered by a peer names that peer as its node: its node id is
-/// written between the tail's quotes when it needs no JSON escape (node ids
-/// are `[a-z0-9-]+`). A result of another rule or version takes the general
-/// path instead.
+/// ``HTTPResponse/encode(into:keepAlive:requestMethod:)``. The answering
+/// node's id (this node's, or the owner's for a forwarded check) is written
+/// between the tail's quotes as it is, so a result takes the general path
+/// when its node id would need a JSON escape (ids are `[a-z0-9-]+`), or
+/// when it is of another rule or version.
 final class CheckResponseTemplate: Sendable {
     let rule: Rule
     let version: String
-    let node: String
     /// `RateLimit-Policy: "API";q=`
     private let policyHead: [UInt8]
     /// `;w=60\r\nRateLimit: "API";r=`
     private let policyTail: [UInt8]
-    /// `,"rule":"API","version":"v-…","node":"n1"}`
+    /// `,"rule":"API","version":"v-…","node":"`: the node id and `"}` follow.
     private let bodyTail: [UInt8]
-    /// `,"rule":"API","version":"v-…","node":"`: a peer's id and `"}` follow.
-    private let peerTailHead: [UInt8]
 
-    init(rule: Rule, version: String, node: String) {
+    init(rule: Rule, version: String) {
         self.rule = rule
         self.version = version
-        self.node = node
         let name = CheckResult.structuredString(rule.name)
         policyHead = Array("RateLimit-Policy: \(name);q=".utf8)
         policyTail = Array(";w=\(rule.periodSeconds)\r\nRateLimit: \(name);r=".utf8)
@@ -38,11 +34,7 @@ final class CheckResponseTemplate: Sendable {
         writer.field("allowed", false)  // Opens the object so the fields below get their commas.
         writer.field("rule", rule.name)
         writer.field("version", version)
-        let opening = #"{"allowed":false"#.utf8.count
-        peerTailHead = Array(writer.bytes.dropFirst(opening)) + Array(#","node":""#.utf8)
-        writer.field("node", node)
-        writer.endObject()
-        bodyTail = Array(writer.bytes.dropFirst(opening))
+        bodyTail = Array(writer.bytes.dropFirst(#"{"allowed":false"#.utf8.count)) + Array(#","node":""#.utf8)
     }
 
     /// The body's bytes other than the values and the tail.
@@ -50,8 +42,7 @@ final class CheckResponseTemplate: Sendable {
 
     /// Whether ``encode(_:into:keepAlive:)`` renders `result` exactly.
     func fits(_ result: CheckResult) -> Bool {
-        result.rule == rule.name && result.version == version
-            && (result.node == node || Self.needsNoEscape(result.node))
+        result.rule == rule.name && result.version == version && Self.needsNoEscape(result.node)
     }
 
     /// Whether `text` stands in a JSON string as its own bytes.
@@ -65,7 +56,7 @@ final class CheckResponseTemplate: Sendable {
         let bodyLength = Self.fixedBodyLength + (decision.allowed ? 4 : 5)
             + ByteBuffer.decimalLength(Int64(decision.limit)) + ByteBuffer.decimalLength(Int64(decision.remaining))
             + ByteBuffer.decimalLength(decision.resetMs) + ByteBuffer.decimalLength(decision.retryAfterMs)
-            + (result.node == node ? bodyTail.count : peerTailHead.count + result.node.utf8.count + 2)
+            + bodyTail.count + result.node.utf8.count + #""}"#.utf8.count
         buffer.writeStaticString("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ")
         buffer.writeDecimal(Int64(bodyLength))
         buffer.writeStaticString("\r\n")
@@ -92,13 +83,9 @@ final class CheckResponseTemplate: Sendable {
         buffer.writeDecimal(decision.resetMs)
         buffer.writeStaticString(#","retry_after_ms":"#)
         buffer.writeDecimal(decision.retryAfterMs)
-        if result.node == node {
-            buffer.writeBytes(bodyTail)
-        } else {
-            buffer.writeBytes(peerTailHead)
-            buffer.writeString(result.node)
-            buffer.writeStaticString(#""}"#)
-        }
+        buffer.writeBytes(bodyTail)
+        buffer.writeString(result.node)
+        buffer.writeStaticString(#""}"#)
         assert(buffer.writerIndex - bodyStart == bodyLength, "check body length \(buffer.writerIndex - bodyStart) != \(bodyLength)")
     }
 }

@@ -11,9 +11,9 @@ public final class InstalledVersion: Sendable {
     let templates: [String: CheckResponseTemplate]
     let metrics: [String: EngineMetrics.RuleHandles]
 
-    init(ruleSet: RuleSet, node: String, metrics: EngineMetrics) {
+    init(ruleSet: RuleSet, metrics: EngineMetrics) {
         self.ruleSet = ruleSet
-        templates = ruleSet.rules.mapValues { CheckResponseTemplate(rule: $0, version: ruleSet.version, node: node) }
+        templates = ruleSet.rules.mapValues { CheckResponseTemplate(rule: $0, version: ruleSet.version) }
         self.metrics = metrics.handles(for: ruleSet)
     }
 
@@ -82,15 +82,13 @@ public final class RuleVersions: Sendable {
         var current: Current
     }
 
-    public let node: String
     let metrics: EngineMetrics
     private let state: Mutex<State>
 
     /// Starts serving `stable` at 100 %.
-    public init(node: String, stable: RuleSet, metrics: EngineMetrics) {
-        self.node = node
+    public init(stable: RuleSet, metrics: EngineMetrics) {
         self.metrics = metrics
-        let version = InstalledVersion(ruleSet: stable, node: node, metrics: metrics)
+        let version = InstalledVersion(ruleSet: stable, metrics: metrics)
         state = Mutex(State(installed: [version.id: version],
                             current: Current(deployment: Deployment(epoch: 0, stable: version.id), stable: version, canary: nil)))
     }
@@ -111,7 +109,7 @@ public final class RuleVersions: Sendable {
     @discardableResult
     public func install(_ ruleSet: RuleSet) -> InstalledVersion {
         if let existing = installed(ruleSet.version) { return existing }
-        let version = InstalledVersion(ruleSet: ruleSet, node: node, metrics: metrics)
+        let version = InstalledVersion(ruleSet: ruleSet, metrics: metrics)
         return state.withLock { state in
             if let existing = state.installed[version.id] { return existing }
             state.installed[version.id] = version

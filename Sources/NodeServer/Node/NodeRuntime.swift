@@ -62,7 +62,7 @@ public final class NodeRuntime: Sendable {
         } catch where !isConfigurationError(error) {
             opened = .failure(StoreSupervisor.fault(error, while: "cannot open the event log"))
         }
-        let versions = RuleVersions(node: spec.id, stable: RuleSet(rules: config.rules), metrics: metrics)
+        let versions = RuleVersions(stable: RuleSet(rules: config.rules), metrics: metrics)
         let deployments: NodeDeployments
         do {
             deployments = try NodeDeployments(versions: versions, log: try? opened.get(), logger: logger)

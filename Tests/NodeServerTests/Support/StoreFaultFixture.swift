@@ -47,7 +47,7 @@ final class StoreFaultFixture: Sendable {
         settings.freeBytesAfterDiskFull = freeBytesAfterDiskFull
         supervisor = StoreSupervisor(engine: engine, path: path, open: open, attach: { _ in Self.rules },
                                      settings: settings, logger: logs.logger(), metrics: metrics)
-        let versions = RuleVersions(node: "n1", stable: RuleSet(rules: Self.rules), metrics: metrics)
+        let versions = RuleVersions(stable: RuleSet(rules: Self.rules), metrics: metrics)
         let solo = SoloCluster(summary: MemberSummary(id: "n1", address: "", httpAddress: "", status: "alive", incarnation: 0,
                                                       build: "", role: "node", ringShare: 1))
         routes = NodeRoutes(router: CheckRouter(engine: engine), versions: versions, cluster: solo, settings: .init())
