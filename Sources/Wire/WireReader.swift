@@ -3,34 +3,44 @@
 /// trapping: a peer with a valid certificate, or a corrupted file, must
 /// never be able to crash a node.
 public struct WireReader: Sendable {
-    private let bytes: [UInt8]
-    public private(set) var offset: Int
-    private let end: Int
+    // Internal to the module but visible to inlined callers: the codecs in
+    // other modules inline these reads (callgrind, BENCHMARKS.md).
+    @usableFromInline let bytes: [UInt8]
+    /// Where the next read starts.
+    public var offset: Int { position }
+    @usableFromInline var position: Int
+    @usableFromInline let end: Int
 
+    @inlinable
     public init(_ bytes: [UInt8]) {
         self.init(bytes, from: 0, to: bytes.count)
     }
 
     /// Reads `bytes[from..<to]`.
+    @inlinable
     public init(_ bytes: [UInt8], from: Int, to end: Int) {
         precondition(0 <= from && from <= end && end <= bytes.count, "WireReader: range \(from)..<\(end) outside \(bytes.count) bytes")
         self.bytes = bytes
-        self.offset = from
+        self.position = from
         self.end = end
     }
 
-    public var remaining: Int { end - offset }
+    @inlinable
+    public var remaining: Int { end - position }
 
+    @inlinable
     public func error(_ code: WireError.Code, _ what: String) -> WireError {
-        WireError(code: code, message: "\(what) (at byte \(offset))")
+        WireError(code: code, message: "\(what) (at byte \(position))")
     }
 
+    @inlinable
     public mutating func byte(_ field: @autoclosure () -> String) throws(WireError) -> UInt8 {
-        guard offset < end else { throw error(.truncated, "input ends inside \(field())") }
-        defer { offset += 1 }
-        return bytes[offset]
+        guard position < end else { throw error(.truncated, "input ends inside \(field())") }
+        defer { position += 1 }
+        return bytes[position]
     }
 
+    @inlinable
     public mutating func bool(_ field: @autoclosure () -> String) throws(WireError) -> Bool {
         switch try byte(field()) {
         case 0: return false
@@ -39,11 +49,13 @@ public struct WireReader: Sendable {
         }
     }
 
+    @inlinable
     public mutating func varint(_ field: @autoclosure () -> String) throws(WireError) -> UInt64 {
         try unsigned(UInt64.self, field())
     }
 
     /// LEB128 into `T`; a value wider than `T` is an error, not a truncation.
+    @inlinable
     public mutating func unsigned<T: UnsignedInteger & FixedWidthInteger>(
         _: T.Type, _ field: @autoclosure () -> String
     ) throws(WireError) -> T {
@@ -62,6 +74,7 @@ public struct WireReader: Sendable {
     }
 
     /// A varint that must lie in `0...limit`.
+    @inlinable
     public mutating func bounded(_ field: @autoclosure () -> String, limit: Int64) throws(WireError) -> Int64 {
         let value = try varint(field())
         guard value <= UInt64(max(limit, 0)) else {
@@ -73,6 +86,7 @@ public struct WireReader: Sendable {
     /// A count of items each at least `minimumItemSize` bytes long: it can
     /// never exceed what is left in the input, which stops a forged count
     /// from making the reader reserve gigabytes.
+    @inlinable
     public mutating func count(_ field: @autoclosure () -> String, limit: Int, minimumItemSize: Int = 0) throws(WireError) -> Int {
         let value = try varint(field())
         let fitting = minimumItemSize > 0 ? remaining / minimumItemSize : Int.max
@@ -82,16 +96,19 @@ public struct WireReader: Sendable {
         return Int(value)
     }
 
+    @inlinable
     public mutating func signed64(_ field: @autoclosure () -> String) throws(WireError) -> Int64 {
         let raw = try varint(field())
         return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
     }
 
+    @inlinable
     public mutating func signed128(_ field: @autoclosure () -> String) throws(WireError) -> Int128 {
         let raw = try unsigned(UInt128.self, field())
         return Int128(bitPattern: raw >> 1) ^ -Int128(bitPattern: raw & 1)
     }
 
+    @inlinable
     public mutating func string(_ field: @autoclosure () -> String, maxBytes: Int) throws(WireError) -> String {
         let length = try varint("\(field()) length")
         guard length <= UInt64(maxBytes) else {
@@ -101,10 +118,10 @@ public struct WireReader: Sendable {
         guard count <= remaining else {
             throw error(.truncated, "\(field()) needs \(count) bytes but only \(remaining) are left")
         }
-        guard let text = Self.utf8(bytes, offset..<(offset + count)) else {
+        guard let text = Self.utf8(bytes, position..<(position + count)) else {
             throw error(.invalidField, "\(field()) is not valid UTF-8")
         }
-        offset += count
+        position += count
         return text
     }
 
@@ -113,7 +130,8 @@ public struct WireReader: Sendable {
     /// replaces invalid sequences with U+FFFD, so only valid bytes come back
     /// unchanged. The generic `String(validating:as:)` looked up type
     /// metadata at run time on every call (callgrind, BENCHMARKS.md).
-    private static func utf8(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
+    @usableFromInline
+    static func utf8(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
         bytes.withUnsafeBufferPointer { all in
             let raw = UnsafeBufferPointer(rebasing: all[range])
             let text = String(decoding: raw, as: UTF8.self)
@@ -123,6 +141,7 @@ public struct WireReader: Sendable {
     }
 
     /// A length-prefixed run of raw bytes (``WireWriter/blob(_:)``).
+    @inlinable
     public mutating func blob(_ field: @autoclosure () -> String, maxBytes: Int) throws(WireError) -> [UInt8] {
         let length = try varint("\(field()) length")
         guard length <= UInt64(maxBytes) else {
@@ -132,17 +151,19 @@ public struct WireReader: Sendable {
         guard count <= remaining else {
             throw error(.truncated, "\(field()) needs \(count) bytes but only \(remaining) are left")
         }
-        defer { offset += count }
-        return Array(bytes[offset..<(offset + count)])
+        defer { position += count }
+        return Array(bytes[position..<(position + count)])
     }
 
     /// The rest of the input, consumed.
+    @inlinable
     public mutating func rest() -> [UInt8] {
-        defer { offset = end }
-        return Array(bytes[offset..<end])
+        defer { position = end }
+        return Array(bytes[position..<end])
     }
 
     /// Fails unless every byte was read.
+    @inlinable
     public func expectEnd(_ what: @autoclosure () -> String) throws(WireError) {
         guard remaining == 0 else { throw error(.trailingBytes, "\(remaining) bytes left after a complete \(what())") }
     }

@@ -6,18 +6,22 @@
 public struct WireWriter: Sendable {
     public var bytes: [UInt8] = []
 
+    @inlinable
     public init(capacity: Int = 64) {
         bytes.reserveCapacity(capacity)
     }
 
+    @inlinable
     public mutating func byte(_ value: UInt8) {
         bytes.append(value)
     }
 
+    @inlinable
     public mutating func bool(_ value: Bool) {
         bytes.append(value ? 1 : 0)
     }
 
+    @inlinable
     public mutating func varint(_ value: UInt64) {
         var value = value
         while value >= 0x80 {
@@ -28,6 +32,7 @@ public struct WireWriter: Sendable {
     }
 
     /// LEB128 of any unsigned width (counter snapshots carry 128-bit values).
+    @inlinable
     public mutating func unsigned<T: UnsignedInteger & FixedWidthInteger>(_ value: T) {
         var value = value
         while value >= 0x80 {
@@ -39,31 +44,41 @@ public struct WireWriter: Sendable {
 
     /// A count, size, port or timeout. Negative values are a programming
     /// error: nothing written through this is negative.
+    @inlinable
     public mutating func count(_ value: some BinaryInteger, field: StaticString = "count") {
         precondition(value >= 0, "wire: field \(field) must not be negative, was \(value)")
         varint(UInt64(value))
     }
 
     /// Zigzag, so small negative numbers stay short.
+    @inlinable
     public mutating func signed(_ value: Int64) {
         varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
+    @inlinable
     public mutating func signed(_ value: Int128) {
         unsigned(UInt128(bitPattern: (value << 1) ^ (value >> 127)))
     }
 
+    @inlinable
     public mutating func string(_ value: String) {
-        varint(UInt64(value.utf8.count))
-        bytes.append(contentsOf: value.utf8)
+        var value = value
+        // Native strings are contiguous UTF-8: one copy, not a byte at a time.
+        value.withUTF8 { utf8 in
+            varint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
     }
 
     /// Raw bytes behind their length, read back by ``WireReader/blob(_:maxBytes:)``.
+    @inlinable
     public mutating func blob(_ raw: [UInt8]) {
         varint(UInt64(raw.count))
         bytes.append(contentsOf: raw)
     }
 
+    @inlinable
     public mutating func append(_ raw: some Sequence<UInt8>) {
         bytes.append(contentsOf: raw)
     }

@@ -154,8 +154,12 @@ final class Forwarder: CheckForwarding {
 
     private func send(_ items: [Item], to owner: String) {
         // A check's `standingInFor` travels as the failover's unreachable list (CheckRouter.failover).
-        let checks = items.flatMap(\.checks).map {
-            ForwardedBatch.Check(request: $0.request, version: $0.version, unreachable: $0.standingInFor)
+        var checks: [ForwardedBatch.Check] = []
+        checks.reserveCapacity(items.reduce(0) { $0 + $1.checks.count })
+        for item in items {
+            for check in item.checks {
+                checks.append(ForwardedBatch.Check(request: check.request, version: check.version, unreachable: check.standingInFor))
+            }
         }
         let batch = ForwardedBatch(requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue, epoch: epoch(),
                                    checks: checks)
@@ -165,7 +169,7 @@ final class Forwarder: CheckForwarding {
                 let count = item.checks.count
                 item.completion(result.map { results in
                     ForwardedResults(requestID: results.requestID, epoch: results.epoch,
-                                     items: Array(results.items[offset..<offset + count]))
+                                     items: count == 1 ? [results.items[offset]] : Array(results.items[offset..<offset + count]))
                 })
                 offset += count
             }
