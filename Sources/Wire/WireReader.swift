@@ -108,8 +108,13 @@ public struct WireReader: Sendable {
         return Int128(bitPattern: raw >> 1) ^ -Int128(bitPattern: raw & 1)
     }
 
+    /// A length-prefixed UTF-8 string. With `previous`, a string whose bytes
+    /// are exactly `previous`'s UTF-8 comes back as `previous` itself: the
+    /// items of a batch repeat their rule, version and node names, and
+    /// reusing one saves validating and allocating each copy.
     @inlinable
-    public mutating func string(_ field: @autoclosure () -> String, maxBytes: Int) throws(WireError) -> String {
+    public mutating func string(_ field: @autoclosure () -> String, maxBytes: Int,
+                                reusing previous: String? = nil) throws(WireError) -> String {
         let length = try varint("\(field()) length")
         guard length <= UInt64(maxBytes) else {
             throw error(.lengthTooLarge, "\(field()) is \(length) bytes, above the limit \(maxBytes)")
@@ -118,11 +123,26 @@ public struct WireReader: Sendable {
         guard count <= remaining else {
             throw error(.truncated, "\(field()) needs \(count) bytes but only \(remaining) are left")
         }
-        guard let text = Self.utf8(bytes, position..<(position + count)) else {
+        let range = position..<(position + count)
+        if let previous, Self.isUTF8(of: previous, bytes, range) {
+            position += count
+            return previous
+        }
+        guard let text = Self.utf8(bytes, range) else {
             throw error(.invalidField, "\(field()) is not valid UTF-8")
         }
         position += count
         return text
+    }
+
+    /// Whether `bytes[range]` is `text`'s UTF-8.
+    @usableFromInline
+    static func isUTF8(of text: String, _ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+        guard text.utf8.count == range.count else { return false }
+        return bytes.withUnsafeBufferPointer { all in
+            let raw = UnsafeBufferPointer(rebasing: all[range])
+            return text.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(raw) } ?? text.utf8.elementsEqual(raw)
+        }
     }
 
     /// `bytes[range]` as a string if it is valid UTF-8. ASCII, what peers

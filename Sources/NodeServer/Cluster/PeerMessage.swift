@@ -250,10 +250,12 @@ struct ForwardedBatch: Sendable, Equatable {
         checks = []
         checks.reserveCapacity(count)
         for index in 0..<count {
-            let rule = try reader.string("checks[\(index)].rule", maxBytes: PeerMessage.maxNameBytes)
+            // Checks of one batch mostly share a rule and a version: read as the previous check's.
+            let rule = try reader.string("checks[\(index)].rule", maxBytes: PeerMessage.maxNameBytes, reusing: checks.last?.request.rule)
             let key = try reader.string("checks[\(index)].key", maxBytes: CheckRequest.maxKeyBytes)
             let hits = try reader.bounded("checks[\(index)].hits", limit: CheckRequest.maxHits)
-            let version = try reader.string("checks[\(index)].version", maxBytes: PeerMessage.maxVersionBytes)
+            let version = try reader.string("checks[\(index)].version", maxBytes: PeerMessage.maxVersionBytes,
+                                            reusing: checks.last?.version)
             checks.append(Check(request: CheckRequest(key: key, rule: rule, hits: Int(hits)), version: version))
         }
         guard protocolVersion >= 3 else { return }
@@ -328,6 +330,8 @@ struct ForwardedResults: Sendable, Equatable {
         let count = try reader.count("results.items", limit: PeerMessage.maxChecks, minimumItemSize: 2)
         items = []
         items.reserveCapacity(count)
+        // Results of one batch mostly share a rule, a version and a node: read as the last decided one's.
+        var last: CheckResult?
         for index in 0..<count {
             // Named only when a read fails: building the name per item is a cost on every batch.
             func field() -> String { "items[\(index)]" }
@@ -338,12 +342,14 @@ struct ForwardedResults: Sendable, Equatable {
                 let remaining = try reader.signed64("\(field()).remaining")
                 let reset = try reader.signed64("\(field()).reset_ms")
                 let retry = try reader.signed64("\(field()).retry_after_ms")
-                let rule = try reader.string("\(field()).rule", maxBytes: PeerMessage.maxNameBytes)
-                let version = try reader.string("\(field()).version", maxBytes: PeerMessage.maxVersionBytes)
-                let node = try reader.string("\(field()).node", maxBytes: PeerMessage.maxNameBytes)
+                let rule = try reader.string("\(field()).rule", maxBytes: PeerMessage.maxNameBytes, reusing: last?.rule)
+                let version = try reader.string("\(field()).version", maxBytes: PeerMessage.maxVersionBytes, reusing: last?.version)
+                let node = try reader.string("\(field()).node", maxBytes: PeerMessage.maxNameBytes, reusing: last?.node)
                 let decision = Decision(allowed: allowed, limit: Int(limit), remaining: Int(truncatingIfNeeded: remaining),
                                         resetMs: reset, retryAfterMs: retry)
-                items.append(.decided(CheckResult(decision: decision, rule: rule, version: version, node: node)))
+                let result = CheckResult(decision: decision, rule: rule, version: version, node: node)
+                items.append(.decided(result))
+                last = result
             case 1:
                 let owner = try reader.string("\(field()).owner", maxBytes: PeerMessage.maxNameBytes)
                 items.append(.notMine(owner: owner.isEmpty ? nil : owner))

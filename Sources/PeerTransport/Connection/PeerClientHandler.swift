@@ -62,13 +62,11 @@ final class PeerClientHandler: ChannelDuplexHandler {
                 entry.promise.fail(PeerError(code: .timeout, message: "request to \"\(self.peer)\" timed out"))
             }
             self.pending[correlationID] = Pending(promise: call.promise, deadline: timeout)
-            let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.assumeIsolated().whenFailure { error in
-                self.fail(correlationID, PeerError(code: .connectionClosed, message: "cannot send to \"\(self.peer)\": \(error)"))
-            }
-            written.futureResult.cascade(to: writePromise)
+            // A write that fails fails the call through `writePromise` (PeerService.submit
+            // passes one for every call); the entry goes with the connection's close or
+            // its deadline, which finds the promise already completed.
             let frame = PeerFrame(kind: .request, correlationID: correlationID, payload: call.payload)
-            context.write(self.wrapOutboundOut(frame), promise: written)
+            context.write(self.wrapOutboundOut(frame), promise: writePromise)
         case .oneway:
             let written = context.eventLoop.makePromise(of: Void.self)
             written.futureResult.assumeIsolated().whenComplete { result in
