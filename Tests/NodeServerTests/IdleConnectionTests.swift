@@ -49,22 +49,25 @@ struct IdleConnectionTests {
     @Test("Traffic keeps a connection open past the idle timeout; silence then closes it")
     func trafficKeepsItOpen() async throws {
         try await withServer(timeout: .milliseconds(1_500)) { port, group in
-            let client = try await connect(port, on: group)
-            // The client writes from its event loop, every 100 ms for 3 s: a loop
-            // thread, unlike this test's task, is not starved when other tests
-            // keep the cooperative pool's threads busy.
-            let done = client.eventLoop.makePromise(of: Bool.self)
-            let started = NIODeadline.now()
-            let writes = client.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(100)) { task in
-                guard NIODeadline.now() - started < .milliseconds(3_000) else {
-                    task.cancel()
-                    done.succeed(client.isActive)
-                    return
+            // The client writes from its event loop, every 100 ms for 3 s, starting
+            // on that loop the moment it connects: a loop thread, unlike this test's
+            // task, is not starved when other tests keep the cooperative pool's
+            // threads busy, and the server's idle clock starts at accept.
+            let loop = group.next()
+            let done = loop.makePromise(of: Bool.self)
+            let client = try await ClientBootstrap(group: loop).connect(host: "127.0.0.1", port: port).map { client in
+                let started = NIODeadline.now()
+                loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(100)) { task in
+                    guard NIODeadline.now() - started < .milliseconds(3_000) else {
+                        task.cancel()
+                        done.succeed(client.isActive)
+                        return
+                    }
+                    client.writeAndFlush(ByteBuffer(string: "x"), promise: nil)
                 }
-                client.writeAndFlush(ByteBuffer(string: "x"), promise: nil)
-            }
+                return client
+            }.get()
             let openAfterTraffic = try await done.futureResult.get()
-            _ = writes
             #expect(openAfterTraffic, "3 s of traffic 100 ms apart against a 1.5 s idle timeout")
             try await poll("the server closes the connection once it is quiet", within: .seconds(10)) { !client.isActive }
         }
