@@ -68,6 +68,40 @@ struct WireCodecTests {
         #expect(valid > 1_000)
     }
 
+    @Test("A string read against a previous one is that string itself when the bytes match, and what was written otherwise")
+    func stringReusingPrevious() throws {
+        // Longer than 15 bytes, so each String has its own heap storage.
+        let version = "v-42127cfe3ca3007d"
+        let other = "v-6edb8b60ba5fcd32"
+        let accented = "règle-é-de-test-long"
+        var writer = WireWriter()
+        for text in [version, version, other, "v-42127cfe3ca300", accented, accented] { writer.string(text) }
+        writer.varint(2)
+        writer.append([0xC0, 0xAF])
+        var reader = WireReader(writer.bytes)
+
+        /// Where a string's UTF-8 lives, compared only while the strings are alive.
+        func storage(_ text: String) -> UInt? {
+            text.utf8.withContiguousStorageIfAvailable { UInt(bitPattern: $0.baseAddress) } ?? nil
+        }
+        let first = try reader.string("first", maxBytes: 64)
+        let second = try reader.string("second", maxBytes: 64, reusing: first)
+        #expect(second == version)
+        #expect(storage(second) == storage(first), "the previous string is handed back, not a copy")
+        // Same length, other bytes; then a prefix of the previous: read as written.
+        let third = try reader.string("third", maxBytes: 64, reusing: second)
+        #expect(third == other)
+        #expect(storage(third) != storage(second))
+        #expect(try reader.string("fourth", maxBytes: 64, reusing: version) == "v-42127cfe3ca300")
+        let fifth = try reader.string("fifth", maxBytes: 64)
+        let sixth = try reader.string("sixth", maxBytes: 64, reusing: fifth)
+        #expect(sixth == accented && storage(sixth) == storage(fifth))
+        // Invalid bytes are still refused when a previous string is offered.
+        let error = #expect(throws: WireError.self) { _ = try reader.string("seventh", maxBytes: 64, reusing: accented) }
+        #expect(error?.code == .invalidField)
+        #expect(reader.remaining == 2, "the refused bytes are left unread")
+    }
+
     @Test("A forged count larger than the bytes left is refused before anything is reserved")
     func forgedCount() {
         var writer = WireWriter()
