@@ -27,9 +27,13 @@ struct CheckRouterTests {
         }
 
         func forward(_ checks: [LimiterEngine.ResolvedCheck], to owner: String,
-                     completion: @escaping @Sendable (Result<ForwardedResults, APIProblem>) -> Void) {
+                     completion: @escaping @Sendable (Result<ForwardedAnswers, APIProblem>) -> Void) {
             calls.withLock { $0.append((owner, checks.map(\.request.key))) }
-            completion(.success(answer(owner, checks)))
+            // As the Forwarder hands answers out: a slice of a larger batch's
+            // answer, whose indices do not start at 0.
+            let results = answer(owner, checks)
+            let batch = [ForwardedResults.Item.notMine(owner: nil)] + results.items
+            completion(.success(ForwardedAnswers(epoch: results.epoch, items: batch[1...])))
         }
 
         var destinations: [String] { calls.withLock { $0.map(\.owner) } }

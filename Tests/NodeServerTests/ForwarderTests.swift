@@ -98,7 +98,7 @@ struct ForwarderTests {
             let count = 60
             for index in 0..<count {
                 forwarder.forward([check("k\(index)", hits: index % 7)], to: "n2") { result in
-                    if case .success(let results) = result, results.items.count == 1, case .decided(let decided) = results.items[0] {
+                    if case .success(let results) = result, results.items.count == 1, case .decided(let decided) = results.items.first! {
                         answers.withLock { $0["k\(index)"] = decided.decision.remaining }
                     }
                 }
@@ -125,7 +125,7 @@ struct ForwarderTests {
         func forward(_ forwarder: Forwarder, _ key: String, hits: Int = 1) {
             forwarder.forward([LimiterEngine.ResolvedCheck(request: CheckRequest(key: key, rule: "API", hits: hits),
                                                            rule: ForwarderTests.api, version: "v-1")], to: "n2") { result in
-                if case .success(let results) = result, results.items.count == 1, case .decided(let decided) = results.items[0] {
+                if case .success(let results) = result, results.items.count == 1, case .decided(let decided) = results.items.first! {
                     self.values.withLock { $0[key] = decided.decision.remaining }
                 }
             }
@@ -219,7 +219,7 @@ struct ForwarderTests {
     @Test("An owner that is not a known member fails the check at once with a 503 naming it")
     func unknownOwner() async throws {
         try await withPeers { forwarder, _ in
-            let outcome = Mutex<Result<ForwardedResults, APIProblem>?>(nil)
+            let outcome = Mutex<Result<ForwardedAnswers, APIProblem>?>(nil)
             forwarder.forward([check("k")], to: "n9") { result in outcome.withLock { $0 = result } }
             guard case .failure(let problem)? = outcome.withLock({ $0 }) else { Issue.record("expected an immediate failure"); return }
             #expect(problem.status == 503)

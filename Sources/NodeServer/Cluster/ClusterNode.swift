@@ -1,4 +1,5 @@
 import Config
+import LimiterCore
 import Logging
 import Membership
 import NIOCore
@@ -231,14 +232,25 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         var items = [ForwardedResults.Item?](repeating: nil, count: batch.checks.count)
         var decide: [LimiterEngine.ResolvedCheck] = []
         var decideIndices: [Int] = []
+        decide.reserveCapacity(batch.checks.count)
+        decideIndices.reserveCapacity(batch.checks.count)
+        // The checks of a batch mostly share a version and a rule: each is
+        // looked up again only when it differs from the previous check's.
+        var versionLookup: (name: String, found: InstalledVersion?)?
+        var ruleLookup: (name: String, found: Rule?)?
         for (index, check) in batch.checks.enumerated() {
             let request = check.request
-            guard let version = versions.installed(check.version) else {
+            if versionLookup?.name != check.version {
+                versionLookup = (check.version, versions.installed(check.version))
+                ruleLookup = nil
+            }
+            guard let version = versionLookup?.found else {
                 items[index] = .refused(status: 503, code: "version-not-installed",
                                         detail: "rule-set version \(check.version) is not installed on \(nodeID) yet")
                 continue
             }
-            guard let rule = version.ruleSet.rules[request.rule] else {
+            if ruleLookup?.name != request.rule { ruleLookup = (request.rule, version.ruleSet.rules[request.rule]) }
+            guard let rule = ruleLookup?.found else {
                 items[index] = .refused(status: 422, code: "unknown-rule",
                                         detail: "rule \"\(request.rule)\" is not in version \(check.version) on \(nodeID)")
                 continue
@@ -277,10 +289,20 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
             case .failure(let problem):
                 completion(.problem(status: problem.status, code: problem.code, detail: problem.detail))
             case .success(let results):
-                var items = items
-                for (index, result) in zip(decidedIndices, results) { items[index] = .decided(result) }
-                completion(.checkResults(ForwardedResults(requestID: batch.requestID, epoch: placement.epoch,
-                                                          items: items.map { $0! })))
+                // Every index is either refused or disowned above, or decided here.
+                var answers: [ForwardedResults.Item] = []
+                answers.reserveCapacity(items.count)
+                var decided = zip(decidedIndices, results).makeIterator()
+                var next = decided.next()
+                for (index, item) in items.enumerated() {
+                    if let (decidedIndex, result) = next, decidedIndex == index {
+                        answers.append(.decided(result))
+                        next = decided.next()
+                    } else {
+                        answers.append(item!)
+                    }
+                }
+                completion(.checkResults(ForwardedResults(requestID: batch.requestID, epoch: placement.epoch, items: answers)))
             }
         }
         if decide.isEmpty { return finish(items, .success([])) }

@@ -32,7 +32,8 @@ final class Forwarder: CheckForwarding {
         var timeout: Duration = .seconds(1)
     }
 
-    typealias Completion = @Sendable (Result<ForwardedResults, APIProblem>) -> Void
+    typealias Completion = @Sendable (Result<ForwardedAnswers, APIProblem>) -> Void
+    private typealias BatchCompletion = @Sendable (Result<ForwardedResults, APIProblem>) -> Void
 
     private struct Item {
         var checks: [LimiterEngine.ResolvedCheck]
@@ -167,10 +168,7 @@ final class Forwarder: CheckForwarding {
             var offset = 0
             for item in items {
                 let count = item.checks.count
-                item.completion(result.map { results in
-                    ForwardedResults(requestID: results.requestID, epoch: results.epoch,
-                                     items: count == 1 ? [results.items[offset]] : Array(results.items[offset..<offset + count]))
-                })
+                item.completion(result.map { ForwardedAnswers(epoch: $0.epoch, items: $0.items[offset..<offset + count]) })
                 offset += count
             }
             let next: [Item]? = lanes.withLock { lanes in
@@ -185,7 +183,7 @@ final class Forwarder: CheckForwarding {
 
     /// One batch to its owner and back, by callback on the peer connection's
     /// event loop: at most one task hop from the HTTP handler's loop to it.
-    private func roundTrip(_ batch: ForwardedBatch, to owner: String, attempt: Int, completion: @escaping Completion) {
+    private func roundTrip(_ batch: ForwardedBatch, to owner: String, attempt: Int, completion: @escaping BatchCompletion) {
         guard let address = addressOf(owner) else {
             completion(.failure(APIProblem(status: 503, code: "owner-unreachable", title: "Owner unreachable",
                                            detail: "owner \(owner) of the key is not a known member")))

@@ -270,6 +270,24 @@ struct ForwardedBatch: Sendable, Equatable {
     }
 }
 
+/// What an owner answered for one caller's share of a ``ForwardedBatch``:
+/// its checks' items in order, a slice of the batch's answer (shared, not
+/// copied), and the owner's placement epoch.
+struct ForwardedAnswers: Sendable {
+    var epoch: UInt64
+    var items: ArraySlice<ForwardedResults.Item>
+
+    /// The whole answer of a batch.
+    init(_ results: ForwardedResults) {
+        self.init(epoch: results.epoch, items: results.items[...])
+    }
+
+    init(epoch: UInt64, items: ArraySlice<ForwardedResults.Item>) {
+        self.epoch = epoch
+        self.items = items
+    }
+}
+
 /// The owner's answer to a ``ForwardedBatch``: one item per check, and the
 /// owner's own placement epoch.
 struct ForwardedResults: Sendable, Equatable {

@@ -17,7 +17,7 @@ protocol OwnerLookup: Sendable {
 /// one item per check, in order.
 protocol CheckForwarding: Sendable {
     func forward(_ checks: [LimiterEngine.ResolvedCheck], to owner: String,
-                 completion: @escaping @Sendable (Result<ForwardedResults, APIProblem>) -> Void)
+                 completion: @escaping @Sendable (Result<ForwardedAnswers, APIProblem>) -> Void)
 }
 
 /// Splits checks between the local engine and their owners (DESIGN §6:
@@ -121,7 +121,7 @@ public final class CheckRouter: Sendable {
     private func forwardGroup(_ checks: [LimiterEngine.ResolvedCheck], to owner: String,
                               completion: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void) {
         forwarder!.forward(checks, to: owner) { [self] answer in
-            let results: ForwardedResults
+            let results: ForwardedAnswers
             switch answer {
             case .failure(let problem) where Self.failoverCodes.contains(problem.code):
                 // The owner holds the only copy and cannot answer: on_unavailable decides (DESIGN §6).
@@ -154,7 +154,7 @@ public final class CheckRouter: Sendable {
                     completion(.success(engine.unavailableAnswer(check)))
                 }
             case .failure(let problem): completion(.failure(problem))
-            case .success(let results): settle(results.items[0], epoch: results.epoch, of: check, attempt: sent, completion: completion)
+            case .success(let results): settle(results.items.first!, epoch: results.epoch, of: check, attempt: sent, completion: completion)
             }
         }
     }
@@ -244,7 +244,7 @@ extension CheckRouter {
             case .failure(let problem):
                 completion(.failure(problem))
             case .success(let results):
-                switch results.items[0] {
+                switch results.items.first! {
                 case .decided(let result):
                     completion(.success(result))
                 case .refused(_, let code, _) where Self.failoverCodes.contains(code):
