@@ -135,7 +135,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PeerTransportTests",
-            dependencies: ["PeerTransport", "TestSupport", "PeerTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "PeerTransport", "TestSupport", "PeerTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "NodeServerTests",

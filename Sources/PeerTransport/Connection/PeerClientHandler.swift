@@ -20,7 +20,8 @@ struct PeerCall: Sendable {
 /// everything still in flight when the connection goes away.
 ///
 /// Every promise handed in is completed exactly once by one of: its response or
-/// error frame, its deadline, or the connection closing. That is what keeps an
+/// error frame, its deadline, its write failing (``PeerService`` fails the call
+/// through the write's promise), or the connection closing. That is what keeps an
 /// awaiting caller from hanging (no leaked continuations) without a task per call.
 final class PeerClientHandler: ChannelDuplexHandler {
     typealias InboundIn = PeerFrame
@@ -29,13 +30,17 @@ final class PeerClientHandler: ChannelDuplexHandler {
 
     private struct Pending {
         var promise: EventLoopPromise<ByteBuffer>
-        var deadline: Scheduled<Void>
+        var deadline: NIODeadline
     }
 
     private let peer: String
     private let logger: Logger
     private var nextCorrelationID: UInt64 = 1
     private var pending: [UInt64: Pending] = [:]
+    /// One timer for every request in flight, set for the earliest deadline
+    /// among them. A timer per request cost a schedule and a cancel for each
+    /// (about 1k instructions a forwarded check at 8 a batch, callgrind).
+    private var sweep: (deadline: NIODeadline, task: Scheduled<Void>)?
     private var isClosed = false
 
     init(peer: String, logger: Logger) {
@@ -57,11 +62,8 @@ final class PeerClientHandler: ChannelDuplexHandler {
 
         switch call.kind {
         case .request(let deadline):
-            let timeout = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { () -> Void in
-                guard let entry = self.pending.removeValue(forKey: correlationID) else { return }
-                entry.promise.fail(PeerError(code: .timeout, message: "request to \"\(self.peer)\" timed out"))
-            }
-            self.pending[correlationID] = Pending(promise: call.promise, deadline: timeout)
+            self.pending[correlationID] = Pending(promise: call.promise, deadline: deadline)
+            self.armSweep(at: deadline, on: context.eventLoop)
             // A write that fails fails the call through `writePromise` (PeerService.submit
             // passes one for every call); the entry goes with the connection's close or
             // its deadline, which finds the promise already completed.
@@ -88,7 +90,6 @@ final class PeerClientHandler: ChannelDuplexHandler {
         switch frame.kind {
         case .response:
             if let entry = self.pending.removeValue(forKey: frame.correlationID) {
-                entry.deadline.cancel()
                 entry.promise.succeed(frame.payload)
             } else {
                 // Normal after a timeout: the answer came, but too late.
@@ -118,17 +119,48 @@ final class PeerClientHandler: ChannelDuplexHandler {
 
     private func fail(_ correlationID: UInt64, _ error: PeerError) {
         guard let entry = self.pending.removeValue(forKey: correlationID) else { return }
-        entry.deadline.cancel()
         entry.promise.fail(error)
     }
 
     private func failAll(_ error: PeerError) {
         self.isClosed = true
+        self.sweep?.task.cancel()
+        self.sweep = nil
         let pending = self.pending
         self.pending = [:]
         for entry in pending.values {
-            entry.deadline.cancel()
             entry.promise.fail(error)
         }
+    }
+
+    /// Makes the sweep run by `deadline`; a request whose deadline is not
+    /// the earliest in flight leaves the timer as it is.
+    private func armSweep(at deadline: NIODeadline, on eventLoop: any EventLoop) {
+        if let sweep, sweep.deadline <= deadline { return }
+        self.sweep?.task.cancel()
+        let task = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { () -> Void in
+            self.sweepExpired(on: eventLoop)
+        }
+        self.sweep = (deadline, task)
+    }
+
+    /// Fails every request past its deadline, then sets the timer for the
+    /// earliest deadline still in flight, if any.
+    private func sweepExpired(on eventLoop: any EventLoop) {
+        self.sweep = nil
+        let now = eventLoop.now
+        var expired: [UInt64] = []
+        var earliest: NIODeadline?
+        for (correlationID, entry) in self.pending {
+            if entry.deadline <= now {
+                expired.append(correlationID)
+            } else if earliest.map({ entry.deadline < $0 }) ?? true {
+                earliest = entry.deadline
+            }
+        }
+        for correlationID in expired {
+            self.fail(correlationID, PeerError(code: .timeout, message: "request to \"\(self.peer)\" timed out"))
+        }
+        if let earliest { self.armSweep(at: earliest, on: eventLoop) }
     }
 }
