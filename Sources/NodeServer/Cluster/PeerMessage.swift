@@ -249,14 +249,17 @@ struct ForwardedBatch: Sendable, Equatable {
         let count = try reader.count("batch.checks", limit: PeerMessage.maxChecks, minimumItemSize: 4)
         checks = []
         checks.reserveCapacity(count)
+        // Checks of one batch mostly share a rule and a version: read as the previous check's.
+        var previousRule: String?
+        var previousVersion: String?
         for index in 0..<count {
-            // Checks of one batch mostly share a rule and a version: read as the previous check's.
-            let rule = try reader.string("checks[\(index)].rule", maxBytes: PeerMessage.maxNameBytes, reusing: checks.last?.request.rule)
+            let rule = try reader.string("checks[\(index)].rule", maxBytes: PeerMessage.maxNameBytes, reusing: previousRule)
             let key = try reader.string("checks[\(index)].key", maxBytes: CheckRequest.maxKeyBytes)
             let hits = try reader.bounded("checks[\(index)].hits", limit: CheckRequest.maxHits)
-            let version = try reader.string("checks[\(index)].version", maxBytes: PeerMessage.maxVersionBytes,
-                                            reusing: checks.last?.version)
+            let version = try reader.string("checks[\(index)].version", maxBytes: PeerMessage.maxVersionBytes, reusing: previousVersion)
             checks.append(Check(request: CheckRequest(key: key, rule: rule, hits: Int(hits)), version: version))
+            previousRule = rule
+            previousVersion = version
         }
         guard protocolVersion >= 3 else { return }
         let failovers = try reader.count("batch.failovers", limit: count, minimumItemSize: 2)
