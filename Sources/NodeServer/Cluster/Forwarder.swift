@@ -21,8 +21,8 @@ final class Forwarder: CheckForwarding {
     struct Settings: Sendable {
         /// One batch per owner at a time: everything that arrives during a
         /// round trip leaves as the next batch. Against two in flight, in
-        /// alternating runs of 3 nodes through n1 on 2 cores: about 6 % more
-        /// checks per second and 10 % less CPU per check (BENCHMARKS.md).
+        /// alternating runs of 3 nodes through n1 on 2 cores: about 15 % more
+        /// checks per second and 17 % less CPU per check (BENCHMARKS.md, 17:40).
         var maxInFlight = 1
         var maxBatch = 1000
         /// How long the first check of a batch may wait for company when
