@@ -5,7 +5,8 @@ import JSONCore
 /// for `ratelimit dashboards export --format grafana` (DESIGN.md §8).
 ///
 /// The seed's four metrics become one time series panel each, per version,
-/// plus the block rate the `High Block Rate` alert watches. Every query
+/// plus the block rate the `High Block Rate` alert watches and the error
+/// rate `error_rate` bounds. Every query
 /// reads the node metrics directly, so the dashboard works with any
 /// Prometheus that scrapes the nodes' `/metrics`; the data source is the
 /// `datasource` template variable, so one import serves every environment.
@@ -30,10 +31,10 @@ public enum GrafanaDashboard {
         public var threshold: Double?
     }
 
-    /// The panels, in layout order: the seed's four metrics with the block
-    /// rate after blocked/s. Rates are over `windowSeconds` (the seed's 5 m);
-    /// thresholds are `thresholds`' (`block_rate`, `latency_p95_ms`) and the
-    /// `Error Spike` limit.
+    /// The panels, in layout order: the seed's four metrics, the block rate
+    /// after blocked/s and the error rate after errors/s. Rates are over
+    /// `windowSeconds` (the seed's 5 m); thresholds are `thresholds`'
+    /// (`block_rate`, `latency_p95_ms`, `error_rate`) and the `Error Spike` limit.
     public static func panels(thresholds: MonitoringThresholds = MonitoringThresholds(), windowSeconds: Int = 300) -> [Panel] {
         let range = AlertRule.promDuration(milliseconds: Int64(windowSeconds) * 1_000)
         func perVersion(_ metric: String) -> String { "sum by (version) (rate(\(metric)[\(range)]))" }
@@ -60,6 +61,11 @@ public enum GrafanaDashboard {
                 description: "5xx answers and failed decisions per second, per version (seed: rate_limit.errors.total); "
                     + "the line is Error Spike's threshold.",
                 expression: perVersion("rate_limit_errors_total"), unit: "short", threshold: AlertRule.errorSpike().threshold),
+            Panel(
+                title: "Error rate",
+                description: "Errors / decisions per version; the line is monitoring.error_rate (seed: alerts.errorRate).",
+                expression: "\(perVersion("rate_limit_errors_total")) / \(perVersion("rate_limit_requests_total"))",
+                unit: "percentunit", threshold: thresholds.errorRate),
         ]
     }
 

@@ -4,11 +4,13 @@
 /// or key means the default; `[env.E.monitoring]` overrides are merged by
 /// the config loader before this value is built.
 public struct MonitoringThresholds: Sendable, Hashable, Codable {
-    /// `error_rate`: seed `alerts.errorRate`.
+    /// `error_rate`: seed `alerts.errorRate`; the line on the exported
+    /// Grafana dashboard's `Error rate` panel (errors / decisions).
     public var errorRate: Double = 0.01
     /// `block_rate`: seed `alerts.blockRate`; the `High Block Rate` threshold.
     public var blockRate: Double = 0.2
-    /// `latency_p95_ms`: seed `alerts.latencyP95`.
+    /// `latency_p95_ms`: seed `alerts.latencyP95`; the line on the exported
+    /// Grafana dashboard's `Latency p95` panel.
     public var latencyP95Milliseconds: Double = 100
     /// `scrape_interval_s`: the coordinator scrapes every node this often,
     /// and evaluates the alert rules after each round.

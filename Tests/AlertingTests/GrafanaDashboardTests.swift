@@ -45,16 +45,17 @@ struct GrafanaDashboardTests {
         #expect(Self.string(variables.first?[member: "query"]) == "prometheus")
     }
 
-    @Test("the seed's four metrics and the block rate, per version, in PromQL over the exported names")
+    @Test("the seed's four metrics, the block rate and the error rate, per version, in PromQL over the exported names")
     func panelQueries() throws {
         let panels = Self.panels(try Self.parsed())
-        #expect(panels.map { Self.string($0[member: "title"]) } == ["Requests/s", "Blocked/s", "Block rate", "Latency p95", "Errors/s"])
+        #expect(panels.map { Self.string($0[member: "title"]) } == ["Requests/s", "Blocked/s", "Block rate", "Latency p95", "Errors/s", "Error rate"])
         #expect(panels.map(Self.expression) == [
             "sum by (version) (rate(rate_limit_requests_total[5m]))",
             "sum by (version) (rate(rate_limit_requests_blocked_total[5m]))",
             "sum by (version) (rate(rate_limit_requests_blocked_total[5m])) / sum by (version) (rate(rate_limit_requests_total[5m]))",
             "histogram_quantile(0.95, sum by (le, version) (rate(rate_limit_latency_seconds_bucket[5m])))",
             "sum by (version) (rate(rate_limit_errors_total[5m]))",
+            "sum by (version) (rate(rate_limit_errors_total[5m])) / sum by (version) (rate(rate_limit_requests_total[5m]))",
         ])
         for panel in panels {
             #expect(Self.string(panel[member: "type"]) == "timeseries")
@@ -86,9 +87,9 @@ struct GrafanaDashboardTests {
         #expect(ids.count == panels.count)
     }
 
-    @Test("threshold lines come from [monitoring]: block_rate, latency_p95_ms in seconds, Error Spike's 10/s")
+    @Test("threshold lines come from [monitoring]: block_rate, latency_p95_ms in seconds, error_rate, Error Spike's 10/s")
     func thresholdLines() throws {
-        let panels = Self.panels(try Self.parsed(MonitoringThresholds(blockRate: 0.35, latencyP95Milliseconds: 250)))
+        let panels = Self.panels(try Self.parsed(MonitoringThresholds(errorRate: 0.03, blockRate: 0.35, latencyP95Milliseconds: 250)))
         func redLine(_ title: String) -> JSONValue? {
             let panel = panels.first { Self.string($0[member: "title"]) == title }
             guard case .array(let steps)? = panel?[member: "fieldConfig"]?[member: "defaults"]?[member: "thresholds"]?[member: "steps"]
@@ -98,6 +99,7 @@ struct GrafanaDashboardTests {
         #expect(redLine("Block rate") == .double(0.35))
         #expect(redLine("Latency p95") == .double(0.25))
         #expect(redLine("Errors/s") == .double(10))
+        #expect(redLine("Error rate") == .double(0.03))
         #expect(redLine("Requests/s") == nil)
     }
 
