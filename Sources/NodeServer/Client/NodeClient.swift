@@ -2,9 +2,11 @@ import JSONCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
-/// A small HTTP/1.1 client for the CLI and the end-to-end tests: one
-/// connection per request, whole bodies, a deadline on everything.
+/// A small HTTP/1.1 client for the CLI, the coordinator's webhooks and the
+/// end-to-end tests: one connection per request, whole bodies, a deadline
+/// on everything, and TLS when given a context (https).
 public enum NodeClient {
     public struct Response: Sendable {
         public var status: Int
@@ -26,8 +28,12 @@ public enum NodeClient {
     public static func request(
         _ method: HTTPMethod, host: String, port: Int, path: String,
         headers: [(String, String)] = [], body: [UInt8]? = nil,
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10), tls: NIOSSLContext? = nil
     ) async throws -> Response {
+        let scheme = tls == nil ? "http" : "https"
+        // An IP address is checked against the certificate's IP names; a
+        // host name also goes out as SNI and is checked against its DNS names.
+        let serverName = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -35,13 +41,16 @@ public enum NodeClient {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                        }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
                             wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {
-            throw ClientError(message: "cannot connect to http://\(host):\(port): \(error)")
+            throw ClientError(message: "cannot connect to \(scheme)://\(host):\(port): \(error)")
         }
         return try await withThrowingTaskGroup(of: Response?.self) { group in
             group.addTask {
@@ -74,7 +83,7 @@ public enum NodeClient {
                             return response
                         }
                     }
-                    throw ClientError(message: "http://\(host):\(port)\(path): connection closed before the response ended")
+                    throw ClientError(message: "\(scheme)://\(host):\(port)\(path): connection closed before the response ended")
                 }
             }
             group.addTask {
@@ -82,9 +91,18 @@ public enum NodeClient {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let response = first else {
+            let first: Response??
+            do {
+                first = try await group.next()
+            } catch let error as ClientError {
+                throw error
+            } catch {
+                // A refused TLS handshake, a reset: name the request it failed.
+                throw ClientError(message: "\(scheme)://\(host):\(port)\(path): \(error)")
+            }
+            guard let first, let response = first else {
                 channel.channel.close(promise: nil)
-                throw ClientError(message: "http://\(host):\(port)\(path): no response within \(timeout)")
+                throw ClientError(message: "\(scheme)://\(host):\(port)\(path): no response within \(timeout)")
             }
             return response
         }

@@ -1,6 +1,7 @@
 import Alerting
 import Foundation
 import Logging
+import NIOSSL
 import ServiceLifecycle
 
 /// Delivers alerts to `ALERT_WEBHOOK_URL` with `Authorization: Bearer
@@ -14,14 +15,43 @@ final class AlertSender: Service {
         var port: Int
         var path: String
         var token: String
+        /// https: the receiver's certificate must chain to a trusted root
+        /// and name `host` (``makeTLSContext(environment:)``).
+        var https: Bool
 
-        /// `http://HOST[:PORT]/PATH`; nil with a reason for anything else.
+        /// `http(s)://HOST[:PORT]/PATH`; a failure naming the variable for anything else.
         static func parse(url: String, token: String) -> Result<Target, CLIStyleError> {
-            guard let parsed = URL(string: url), parsed.scheme == "http", let host = parsed.host, !host.isEmpty else {
-                return .failure(CLIStyleError("ALERT_WEBHOOK_URL: expected http://HOST:PORT/PATH, got \"\(url)\""))
+            guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                  let host = parsed.host, !host.isEmpty
+            else {
+                return .failure(CLIStyleError("ALERT_WEBHOOK_URL: expected http(s)://HOST[:PORT]/PATH, got \"\(url)\""))
             }
             let path = parsed.path.isEmpty ? "/" : parsed.path + (parsed.query.map { "?\($0)" } ?? "")
-            return .success(Target(host: host, port: parsed.port ?? 80, path: path, token: token))
+            let https = scheme == "https"
+            // URL keeps the brackets of an IPv6 literal in `host`; a socket address has none.
+            let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+            return .success(Target(host: bare, port: parsed.port ?? (https ? 443 : 80), path: path, token: token, https: https))
+        }
+    }
+
+    /// The client TLS context for an https webhook: TLS 1.2 or later, the
+    /// receiver's certificate checked against the system's trusted roots, or
+    /// against the PEM file `SSL_CERT_FILE` names when it is set (as curl and
+    /// OpenSSL read it), e.g. for a receiver behind a private CA.
+    static func makeTLSContext(environment: [String: String]) -> Result<NIOSSLContext, CLIStyleError> {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let file = environment["SSL_CERT_FILE"], !file.isEmpty {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                return .failure(CLIStyleError("SSL_CERT_FILE: cannot read \"\(file)\" (the roots an https ALERT_WEBHOOK_URL is checked against)"))
+            }
+            configuration.trustRoots = .file(file)
+        }
+        do {
+            return .success(try NIOSSLContext(configuration: configuration))
+        } catch {
+            let source = environment["SSL_CERT_FILE"].map { "SSL_CERT_FILE \"\($0)\"" } ?? "the system's trusted roots"
+            return .failure(CLIStyleError("cannot set up TLS for ALERT_WEBHOOK_URL from \(source): \(error)"))
         }
     }
 
@@ -31,15 +61,20 @@ final class AlertSender: Service {
     }
 
     private let target: Target?
+    /// Set when `target` is https.
+    private let tls: NIOSSLContext?
     private let schedule: RetrySchedule
     private let logger: Logger
     private let stream: AsyncStream<AlertNotification>
     private let continuation: AsyncStream<AlertNotification>.Continuation
 
     /// `target` nil: alerts are logged only (development without a webhook).
-    init(target: Target?, schedule: RetrySchedule = RetrySchedule(firstDelay: 500, maxDelay: 10_000, maxAttempts: 6),
-         logger: Logger) {
+    /// An https `target` needs `tls`.
+    init(target: Target?, tls: NIOSSLContext? = nil,
+         schedule: RetrySchedule = RetrySchedule(firstDelay: 500, maxDelay: 10_000, maxAttempts: 6), logger: Logger) {
+        precondition(target?.https != true || tls != nil, "an https webhook needs a TLS context")
         self.target = target
+        self.tls = target?.https == true ? tls : nil
         self.schedule = schedule
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(of: AlertNotification.self)
@@ -68,7 +103,7 @@ final class AlertSender: Service {
                 let response = try await NodeClient.request(
                     .POST, host: target.host, port: target.port, path: target.path,
                     headers: [("authorization", "Bearer \(target.token)"), ("content-type", "application/json")],
-                    body: alert.jsonBytes, timeout: .seconds(5))
+                    body: alert.jsonBytes, timeout: .seconds(5), tls: tls)
                 if (200..<300).contains(response.status) { return }
                 failure = "answered \(response.status)"
             } catch {

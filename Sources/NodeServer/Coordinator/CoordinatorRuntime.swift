@@ -6,6 +6,7 @@ import Logging
 import Membership
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PeerTransport
 import Placement
 import ServiceLifecycle
@@ -77,13 +78,20 @@ public final class CoordinatorRuntime: Sendable {
         let shell = MembershipShell(instance: instance, seeds: seeds, peer: peer, eventLoop: group.next(), logger: logger) { _ in }
 
         var alertTarget: AlertSender.Target?
+        var alertTLS: NIOSSLContext?
         if let url = config.runtime.alertWebhookURL, !url.isEmpty {
             switch AlertSender.Target.parse(url: url, token: config.runtime.monitoringToken ?? "") {
             case .success(let target): alertTarget = target
             case .failure(let error): throw NodeError(code: "alert_webhook_url", message: error.description)
             }
+            if alertTarget?.https == true {
+                switch AlertSender.makeTLSContext(environment: ProcessInfo.processInfo.environment) {
+                case .success(let context): alertTLS = context
+                case .failure(let error): throw NodeError(code: "alert_webhook_tls", message: error.description)
+                }
+            }
         }
-        let alerts = AlertSender(target: alertTarget, logger: logger)
+        let alerts = AlertSender(target: alertTarget, tls: alertTLS, logger: logger)
         var stagingGate: StagingGate?
         if config.environment == "production" {
             let staging: ClusterTopology?

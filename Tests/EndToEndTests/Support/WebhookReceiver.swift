@@ -2,6 +2,7 @@ import JSONCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 import TestSupport
 
@@ -10,6 +11,7 @@ import TestSupport
 /// headers and body, and answers 500 to the first `failingFirst` deliveries
 /// of each distinct body and 204 after, so a test sees what the coordinator
 /// sent and that it retries each alert (a retry carries the same body).
+/// Given a TLS context it serves https only.
 final class WebhookReceiver: Sendable {
     struct Request: Sendable, CustomStringConvertible {
         var method: String
@@ -35,31 +37,35 @@ final class WebhookReceiver: Sendable {
     }
 
     let port: Int
+    let https: Bool
     private let state: Mutex<State>
 
-    private init(port: Int, failingFirst: Int) {
+    private init(port: Int, https: Bool, failingFirst: Int) {
         self.port = port
+        self.https = https
         state = Mutex(State(failingFirst: failingFirst))
     }
 
-    /// `http://127.0.0.1:PORT/PATH`, for ALERT_WEBHOOK_URL.
-    func url(path: String = "/hooks/ratelimit") -> String { "http://127.0.0.1:\(port)\(path)" }
+    /// `http(s)://127.0.0.1:PORT/PATH`, for ALERT_WEBHOOK_URL.
+    func url(path: String = "/hooks/ratelimit") -> String { "\(https ? "https" : "http")://127.0.0.1:\(port)\(path)" }
 
     /// Every request so far, in arrival order.
     var requests: [Request] { state.withLock { $0.requests } }
 
     /// Serves on a fresh loopback port while `body` runs, then stops.
-    static func serving<T>(failingFirst: Int = 0, _ body: (WebhookReceiver) async throws -> T) async throws -> T {
+    static func serving<T>(failingFirst: Int = 0, tls: NIOSSLContext? = nil,
+                           _ body: (WebhookReceiver) async throws -> T) async throws -> T {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                 }
             }
         guard let port = server.channel.localAddress?.port else { throw TestFailure("the webhook receiver has no port") }
-        let receiver = WebhookReceiver(port: port, failingFirst: failingFirst)
+        let receiver = WebhookReceiver(port: port, https: tls != nil, failingFirst: failingFirst)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await server.executeThenClose { connections in
