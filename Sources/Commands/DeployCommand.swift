@@ -76,17 +76,25 @@ struct DeployCommand: AsyncParsableCommand {
             ("DEFAULT_RATE_LIMIT", .string("\(config.runtime.defaultRateLimit)")),
             ("DEFAULT_WINDOW", .string("\(config.runtime.defaultWindow)")),
         ])
-        let uploaded = try await client.call(.post, "/admin/versions", body: .object([
+        let bundle: [(String, JSONValue)] = [
             ("rules", .array(rules)), ("vars", vars), ("tag", tag.map { .string($0) } ?? .null),
             ("message", message.map { .string($0) } ?? .null), ("author", .string(client.author)),
-        ]))
-        guard let version = uploaded[member: "version"]?.stringValue else { throw CLIError("the coordinator answered no version id") }
-        print("version \(version) (\(uploaded[member: "created"]?.boolValue == true ? "uploaded" : "already uploaded"))")
+        ]
+        var body: [(String, JSONValue)]
+        var version = ""
+        if dryRun {
+            // The rules travel with the dry run: the coordinator stores nothing.
+            body = bundle + [("dry_run", .bool(true))]
+        } else {
+            let uploaded = try await client.call(.post, "/admin/versions", body: .object(bundle))
+            guard let id = uploaded[member: "version"]?.stringValue else { throw CLIError("the coordinator answered no version id") }
+            version = id
+            print("version \(version) (\(uploaded[member: "created"]?.boolValue == true ? "uploaded" : "already uploaded"))")
+            body = [("version", .string(version)), ("message", message.map { .string($0) } ?? .null), ("author", .string(client.author))]
+        }
+        body.append(("force", .bool(force)))
 
         let isGradual = gradual || (percent == nil && config.environment == "production")
-        var body: [(String, JSONValue)] = [("version", .string(version)), ("dry_run", .bool(dryRun)), ("force", .bool(force)),
-                                           ("author", .string(client.author))]
-        if let message { body.append(("message", .string(message))) }
         if isGradual {
             body.append(("gradual", .bool(true)))
             body.append(("duration_ms", .integer(duration.flatMap(Self.milliseconds) ?? 300_000)))

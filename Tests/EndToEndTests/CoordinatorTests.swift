@@ -277,7 +277,7 @@ struct CoordinatorTests {
 
     // MARK: 5. Staging first
 
-    @Test("production refuses rules never completed on staging (or rolled back there, or when staging cannot tell), naming staging; accepts them once staging completed them; --force --message overrides and is journalled")
+    @Test("production refuses rules never completed on staging (or rolled back there, or when staging cannot tell), naming staging; accepts them once staging completed them; --force --message overrides and is journalled; a dry run says which and stores nothing")
     func productionNeedsStagingFirst() async throws {
         let variables = ["MONITORING_TOKEN": NodeProcessCluster.monitoringToken, "ALERT_WEBHOOK_URL": "http://127.0.0.1:9/unused"]
         let staging = try NodeProcessCluster(nodeCount: 1, rules: Self.rules(apiLimit: 100), environment: "staging", coordinator: true)
@@ -292,18 +292,42 @@ struct CoordinatorTests {
         try await production.startWithCoordinator()
         let v1 = try await production.deployment(on: "n1")
 
-        // Rules staging has not seen: refused, naming staging, nothing changes.
+        // Rules staging has not seen: a dry run fails as the deploy would, saying it is
+        // a dry run, and stores nothing: no version, no journal entry.
         try staging.writeRules(Self.rules(apiLimit: 150))
+        let journalBefore = try await production.journalEntries().count
+        let dryRefused = try await production.cli(["deploy", "--percent", "100", "--dry-run"])
+        #expect(dryRefused.status != 0, "\(dryRefused.output)")
+        #expect(dryRefused.output.contains("dry run: production refuses") && dryRefused.output.contains("staging"), "\(dryRefused.output)")
+        #expect(NodeProcessCluster.uploadedVersion(in: dryRefused.output) == nil, "\(dryRefused.output)")
+        #expect(try await production.journalEntries().count == journalBefore)
+        let dryVersion = try #require(dryRefused.output.split(separator: " ").first { $0.hasPrefix("v-") }.map {
+            String($0.prefix { $0 != ":" })
+        }, "\(dryRefused.output)")
+        let versionsAfterDryRun = try await production.cli(["versions", "list"])
+        #expect(versionsAfterDryRun.status == 0 && !versionsAfterDryRun.output.contains(dryVersion), "\(versionsAfterDryRun.output)")
+
+        // The deploy itself: refused, naming staging, nothing changes.
         let refused = try await production.cli(["deploy", "--percent", "100"])
         #expect(refused.status != 0, "\(refused.output)")
         #expect(refused.output.contains("staging"), "\(refused.output)")
         let v2 = try #require(NodeProcessCluster.uploadedVersion(in: refused.output), "\(refused.output)")
         #expect(try await production.deployment(on: "n1") == v1)
+        // The dry run had named the same version without uploading it; the deploy uploaded it.
+        #expect(dryVersion == v2, "\(dryRefused.output)")
+        let versions = try await production.cli(["versions", "list"])
+        #expect(versions.output.contains(v2), "\(versions.output)")
 
         // Completed on staging (at 100%), the same rules are accepted by production.
         let onStaging = try await staging.cli(["deploy", "--percent", "100"])
         #expect(onStaging.status == 0, "\(onStaging.output)")
         #expect(NodeProcessCluster.uploadedVersion(in: onStaging.output) == v2, "the same rules, the same id in both")
+        let dryAccepted = try await production.cli(["deploy", "--percent", "100", "--dry-run"])
+        #expect(dryAccepted.status == 0, "\(dryAccepted.output)")
+        #expect(dryAccepted.output.contains("dry run: nothing changes")
+                && dryAccepted.output.contains("staging completed these rules: production accepts \(v2)")
+                && dryAccepted.output.contains("\(v2) would serve 100% of keys"), "\(dryAccepted.output)")
+        #expect(try await production.deployment(on: "n1") == v1)
         let accepted = try await production.cli(["deploy", "--percent", "100"])
         #expect(accepted.status == 0, "\(accepted.output)")
         try await production.waitForDeployment("\(v2) stable on production") { $0.stable == v2 && $0.canary == nil }

@@ -116,24 +116,39 @@ actor Coordinator {
     // MARK: Deploys
 
     struct DeployRequest: Sendable {
-        var version: String
+        /// An uploaded version's id, or a dry run's rules as a version not stored.
+        enum Target: Sendable {
+            case uploaded(String)
+            case candidate(VersionBundle)
+        }
+
+        var target: Target
         var percent: Int?
         var gradualDuration: Int64?
         var force = false
         var message: String?
         var author = "unknown"
         var dryRun = false
+
+        init(version: String) { target = .uploaded(version) }
+        init(candidate: VersionBundle) { target = .candidate(candidate) }
     }
 
     /// `deploy`: a direct split, or the start of a gradual rollout.
     func deploy(_ request: DeployRequest) async throws(CoordinatorError) -> [String] {
-        let bundle = try bundle(request.version)
+        let bundle: VersionBundle
+        switch request.target {
+        case .uploaded(let id): bundle = try self.bundle(id)
+        case .candidate(let candidate):
+            guard request.dryRun else { throw .badRequest("rules", "only a dry run deploys rules that are not uploaded") }
+            bundle = candidate
+        }
         if request.force && (request.message ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             throw .badRequest("message", "--force needs --message saying why the staging gate is overridden")
         }
         let now = SystemClock().nowMs()
         if request.dryRun {
-            return try plan(for: request, bundle: bundle)
+            return try await plan(for: request, bundle: bundle)
         }
         if bundle.id == rollout.deployment.stable && rollout.deployment.canary == nil {
             return ["\(bundle.id) is already stable: nothing to do"]
@@ -193,16 +208,32 @@ actor Coordinator {
         }
     }
 
-    private func plan(for request: DeployRequest, bundle: VersionBundle) throws(CoordinatorError) -> [String] {
+    /// What `deploy` would do, with the same checks and no effect: nothing
+    /// stored, journalled or pushed. A deploy production would refuse
+    /// fails the same way, said to be a dry run.
+    private func plan(for request: DeployRequest, bundle: VersionBundle) async throws(CoordinatorError) -> [String] {
+        var lines = ["dry run: nothing changes"]
+        if bundle.id == rollout.deployment.stable && rollout.deployment.canary == nil {
+            return lines + ["\(bundle.id) is already stable: deploying it would do nothing"]
+        }
+        if stagingGate != nil {
+            do {
+                let forced = try await checkStagingGate(bundle, request: request)
+                lines.append(forced ? "--force: production would take \(bundle.id) without staging's completion, journalled with the message"
+                                    : "staging completed these rules: production accepts \(bundle.id)")
+            } catch {
+                throw CoordinatorError(status: error.status, code: error.code, message: "dry run: \(error.message)", field: error.field)
+            }
+        }
         if let duration = request.gradualDuration {
             do {
                 let plan = try RolloutPlan(duration: duration, thresholds: thresholds)
-                return ["dry run: nothing changes"] + plan.describe(version: bundle.id)
+                return lines + plan.describe(version: bundle.id)
             } catch {
                 throw .badRequest("duration", "\(error)")
             }
         }
-        return ["dry run: nothing changes", "\(bundle.id) would serve \(request.percent ?? 0)% of keys at once (no analysis)"]
+        return lines + ["\(bundle.id) would serve \(request.percent ?? 0)% of keys at once (no analysis)"]
     }
 
     /// Whether production may take `bundle`; true when `--force` overrode

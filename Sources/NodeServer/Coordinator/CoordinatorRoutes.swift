@@ -106,7 +106,19 @@ final class CoordinatorRoutes: HTTPResponder {
     }
 
     private func upload(_ body: [UInt8], author: String) async throws -> HTTPResponse {
-        let fields = try RequestBody(body)
+        let bundle = try Self.bundle(from: try RequestBody(body), author: author)
+        let (stored, created) = try await coordinator.upload(bundle)
+        var json = stored.json
+        if case .object(var members) = json {
+            members.append(("created", .bool(created)))
+            json = .object(members)
+        }
+        return .json(json, status: created ? .created : .ok)
+    }
+
+    /// The version a body's `rules`, `vars`, `tag`, `message` and `author`
+    /// make, each field checked and named when wrong; not stored.
+    private static func bundle(from fields: RequestBody, author: String) throws -> VersionBundle {
         guard case .array(let items)? = fields["rules"] else { throw CoordinatorError.badRequest("rules", "is required (an array of rules)") }
         var rules: [Rule] = []
         for (index, item) in items.enumerated() {
@@ -137,15 +149,8 @@ final class CoordinatorRoutes: HTTPResponder {
                 vars[name] = text
             }
         }
-        let bundle = VersionBundle(rules: rules, vars: vars, tag: try fields.string("tag"), message: try fields.string("message"),
-                                   author: try fields.string("author") ?? author, createdAtMs: SystemClock().nowMs())
-        let (stored, created) = try await coordinator.upload(bundle)
-        var json = stored.json
-        if case .object(var members) = json {
-            members.append(("created", .bool(created)))
-            json = .object(members)
-        }
-        return .json(json, status: created ? .created : .ok)
+        return VersionBundle(rules: rules, vars: vars, tag: try fields.string("tag"), message: try fields.string("message"),
+                             author: try fields.string("author") ?? author, createdAtMs: SystemClock().nowMs())
     }
 
     private func journal(_ limit: String?) async throws -> HTTPResponse {
@@ -156,7 +161,16 @@ final class CoordinatorRoutes: HTTPResponder {
 
     private func deploy(_ body: [UInt8], author: String) async throws -> HTTPResponse {
         let fields = try RequestBody(body)
-        var request = Coordinator.DeployRequest(version: try fields.requiredString("version"))
+        var request: Coordinator.DeployRequest
+        let dryRun = try fields.bool("dry_run")
+        if fields["rules"] != nil {
+            // A dry run may carry its rules instead of an uploaded version: it stores nothing.
+            guard dryRun else { throw CoordinatorError.badRequest("rules", "only a dry run carries its rules; upload them (POST /admin/versions) and deploy the version") }
+            guard fields["version"] == nil else { throw CoordinatorError.badRequest("version", "give either version or rules, not both") }
+            request = Coordinator.DeployRequest(candidate: try Self.bundle(from: fields, author: author))
+        } else {
+            request = Coordinator.DeployRequest(version: try fields.requiredString("version"))
+        }
         if let percent = try fields.integer("percent") {
             guard (1...100).contains(percent) else { throw CoordinatorError.badRequest("percent", "must be 1...100, got \(percent)") }
             request.percent = Int(percent)
@@ -173,7 +187,7 @@ final class CoordinatorRoutes: HTTPResponder {
         request.force = try fields.bool("force")
         request.message = try fields.string("message")
         request.author = try fields.string("author") ?? author
-        request.dryRun = try fields.bool("dry_run")
+        request.dryRun = dryRun
         return Self.lines(try await coordinator.deploy(request))
     }
 
