@@ -7,13 +7,15 @@ import Testing
 /// The node's routes by method (DESIGN §5): each path answers its own
 /// method and refuses the others with a 405 problem naming both.
 struct NodeRoutesTests {
-    @Test("GET /health and GET /metrics answer; any other method on them, or on a check route, is a 405 naming method and path")
+    @Test("GET and HEAD on /health and /metrics answer; any other method on them, or GET on a check route, is a 405 naming method and path")
     func methods() async throws {
         let directory = try TemporaryDirectory(prefix: "node-routes")
         let node = StoreFaultFixture(path: directory.file("events.sqlite"))
         defer { node.close() }
 
         #expect(try await node.respond(.GET, "/health").status == .ok)
+        #expect(try await node.respond(.HEAD, "/health").status == .ok)
+        #expect(try await node.respond(.HEAD, "/metrics").status == .ok)
         let metrics = try await node.respond(.GET, "/metrics")
         #expect(metrics.status == .ok && metrics.contentType.hasPrefix("text/plain"))
 

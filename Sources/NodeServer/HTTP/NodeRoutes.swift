@@ -46,10 +46,11 @@ public final class NodeRoutes: HTTPResponder {
             guard request.method == .POST else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }
             return check(request, batch: true, on: eventLoop)
         case "/health":
-            guard request.method == .GET else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }
+            // HEAD too: load balancers probe with it (the encoder leaves the body out).
+            guard request.method == .GET || request.method == .HEAD else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }
             return .ready(health())
         case "/metrics":
-            guard request.method == .GET else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }
+            guard request.method == .GET || request.method == .HEAD else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }
             return .ready(HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.prometheusText()))
         default:
             if request.path.hasPrefix("/admin/") { return .ready(admin(request)) }
