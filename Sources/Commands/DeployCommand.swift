@@ -71,11 +71,7 @@ struct DeployCommand: AsyncParsableCommand {
                      ("period", .integer(Int64(rule.periodSeconds))), ("algorithm", .string(rule.algorithm.rawValue)),
                      ("burst", .integer(Int64(rule.burst)))])
         }
-        let vars: JSONValue = .object([
-            ("ENVIRONMENT", .string(config.environment)),
-            ("DEFAULT_RATE_LIMIT", .string("\(config.runtime.defaultRateLimit)")),
-            ("DEFAULT_WINDOW", .string("\(config.runtime.defaultWindow)")),
-        ])
+        let vars: JSONValue = .object(config.versionVars.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
         let bundle: [(String, JSONValue)] = [
             ("rules", .array(rules)), ("vars", vars), ("tag", tag.map { .string($0) } ?? .null),
             ("message", message.map { .string($0) } ?? .null), ("author", .string(client.author)),

@@ -62,6 +62,18 @@ public struct ResolvedConfig: Sendable, Hashable {
         return node
     }
 
+    /// The vars a version of this environment records (DESIGN.md §7): the
+    /// top-level `[vars]` overridden by `[env.NAME].vars`, with `ENVIRONMENT`
+    /// the selected environment. Only what wrangler.toml says, less the
+    /// credentials (``RuntimeEnvironment/secretNames``) a `[vars]` table may
+    /// hold: the process environment, where secrets belong, is left out.
+    public var versionVars: [String: String] {
+        var vars = wrangler.vars
+        vars.merge(wrangler.environments[environment]?.vars ?? [:]) { _, override in override }
+        vars["ENVIRONMENT"] = environment
+        return vars.filter { !RuntimeEnvironment.secretNames.contains($0.key) }
+    }
+
     /// Rules sorted by name, `default` included, for stable listings.
     public var sortedRules: [Rule] {
         rules.values.sorted { $0.name < $1.name }

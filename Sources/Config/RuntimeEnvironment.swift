@@ -37,6 +37,10 @@ public struct RuntimeEnvironment: Sendable, Hashable {
         "DEFAULT_RATE_LIMIT", "DEFAULT_WINDOW", "ADMIN_TOKEN",
     ]
 
+    /// The variables that may carry credentials (a webhook URL often embeds
+    /// one): a version's vars leave them out.
+    public static let secretNames: Set<String> = ["MONITORING_TOKEN", "ADMIN_TOKEN", "ALERT_WEBHOOK_URL"]
+
     /// Variables that must be set (non-empty) outside `development`, as the
     /// seed's `runPreflightChecks` requires.
     public static let requiredOutsideDevelopment = ["MONITORING_TOKEN", "ALERT_WEBHOOK_URL"]

@@ -80,6 +80,21 @@ struct EnvironmentTests {
         #expect(overridden.runtime.defaultRateLimit == 40, "process over [env.staging].vars")
     }
 
+    @Test("A version records wrangler.toml's vars for its environment, [env.X].vars over [vars], without tokens or the process environment")
+    func versionVars() throws {
+        let fixture = try ConfigFixture(
+            wrangler: ConfigFixture.minimalWrangler.replacingOccurrences(
+                of: "vars = { ENVIRONMENT = \"staging\" }",
+                with: "vars = { ENVIRONMENT = \"staging\", DEFAULT_RATE_LIMIT = \"20\", REGION = \"eu\" }")
+                + "\n[vars]\nDEFAULT_RATE_LIMIT = \"10\"\nTEAM = \"edge\"\nADMIN_TOKEN = \"top-level-admin\"\n"
+                + "ALERT_WEBHOOK_URL = \"https://hooks.example.com/T0/B0/secret\"\n")
+        var process = ConfigFixture.secrets
+        process["DEFAULT_WINDOW"] = "5"
+        let staging = try fixture.load(environment: "staging", process: process)
+        #expect(staging.versionVars == ["ENVIRONMENT": "staging", "DEFAULT_RATE_LIMIT": "20", "REGION": "eu", "TEAM": "edge"])
+        #expect(try fixture.load().versionVars == ["ENVIRONMENT": "development", "DEFAULT_RATE_LIMIT": "10", "TEAM": "edge"])
+    }
+
     @Test("The default rule is sliding_window with DEFAULT_RATE_LIMIT per DEFAULT_WINDOW")
     func defaultRule() throws {
         let fixture = try ConfigFixture()

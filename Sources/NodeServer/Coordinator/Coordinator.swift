@@ -69,7 +69,7 @@ actor Coordinator {
         scrapeTargets = (config.topology?.nodes ?? []).map { ($0.id, $0.host, $0.httpPort) }
         thresholds = RolloutThresholds(minSamples: Int64(config.monitoring.minSamples))
         // The config's own rules are the version nodes serve at epoch 0.
-        let configured = VersionBundle(rules: config.sortedRules, vars: config.wrangler.vars, message: "configured at start",
+        let configured = VersionBundle(rules: config.sortedRules, vars: config.versionVars, message: "configured at start",
                                        author: "coordinator", createdAtMs: SystemClock().nowMs())
         try journal.upload(configured)
         var rollout: Rollout
