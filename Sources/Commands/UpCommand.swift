@@ -9,7 +9,11 @@ struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
         abstract: "Start the environment's cluster on this machine: certificates if missing, every node and the coordinator as child processes.",
-        discussion: "Waits until every node sees all the others and the coordinator answers, prints their URLs, and stops them all on Ctrl-C or SIGTERM.")
+        discussion: """
+            Waits until every node sees all the others and the coordinator answers, prints their URLs, and stops them all on \
+            Ctrl-C or SIGTERM. In development without ADMIN_TOKEN the cluster's admin token is dev-admin-token; other \
+            environments with a coordinator need ADMIN_TOKEN set.
+            """)
 
     @OptionGroup var options: ConfigOptions
 
@@ -32,8 +36,15 @@ struct UpCommand: AsyncParsableCommand {
             throw CLIError("--nodes: \(config.topologyFile) keeps replicas = \(topology.replicas) copies of each hit, so at least \(topology.replicas) nodes must run (asked for \(count)); set replicas = 1 there for a single node")
         }
         let specs = Array(topology.nodes.prefix(count))
-        if topology.coordinator != nil, (config.runtime.adminToken ?? "").isEmpty {
-            throw CLIError("ADMIN_TOKEN is not set: the coordinator's admin API needs it (export ADMIN_TOKEN=...; scripts/up sets dev-admin-token)")
+        var defaultedToken: String?
+        if (config.runtime.adminToken ?? "").isEmpty {
+            if config.environment == "development" {
+                // One command starts a development cluster: its processes share this token.
+                setenv("ADMIN_TOKEN", Self.developmentAdminToken, 1)
+                defaultedToken = Self.developmentAdminToken
+            } else if topology.coordinator != nil {
+                throw CLIError("ADMIN_TOKEN is not set: the \(config.environment) coordinator's admin API needs it (export ADMIN_TOKEN=...)")
+            }
         }
         do {
             let ids = topology.nodes.map(\.id) + (topology.coordinator == nil ? [] : ["coordinator"])
@@ -59,11 +70,15 @@ struct UpCommand: AsyncParsableCommand {
             print("  coordinator  http://\(coordinator.host):\(coordinator.httpPort)  (peer \(coordinator.host):\(coordinator.peerPort))")
         }
         let first = specs[0]
+        let members = defaultedToken.map { "ADMIN_TOKEN=\($0) ratelimit members" } ?? "ratelimit members"
+        if let defaultedToken {
+            print("\nADMIN_TOKEN was not set: this development cluster's admin API takes \(defaultedToken) (export ADMIN_TOKEN=\(defaultedToken) for the admin verbs)")
+        }
         print("""
 
             try:
               curl -si -X POST http://\(first.host):\(first.httpPort)/v1/check -H 'content-type: application/json' -d '{"key": "user:42", "rule": "API"}'
-              ratelimit members
+              \(members)
 
             Ctrl-C stops every node.
             """)
@@ -73,6 +88,10 @@ struct UpCommand: AsyncParsableCommand {
         await supervisor.stopAll()
         if exited != nil { throw ExitCode.failure }
     }
+
+    /// The admin token of a development cluster started without `ADMIN_TOKEN`
+    /// (its nodes listen on the topology's addresses, loopback as shipped).
+    static let developmentAdminToken = "dev-admin-token"
 
     /// This binary, which runs each node as `ratelimit node`.
     static var executablePath: String {

@@ -5,11 +5,14 @@ import Testing
 
 @Suite("ratelimit up", .serialized)
 struct UpTests {
-    @Test("up makes certificates, starts every node, waits for the cluster, and stops all on SIGTERM")
+    /// What `up` gives a development cluster started without ADMIN_TOKEN.
+    static let developmentToken = "dev-admin-token"
+
+    @Test("up alone (no ADMIN_TOKEN) makes certificates, starts every node with the development token, waits for the cluster, and stops all on SIGTERM")
     func upStartsAndStops() async throws {
         let cluster = try NodeProcessCluster(nodeCount: 3)
         let up = try TestProcess(name: "up", executable: TestEnvironment.binary, arguments: ["up", "--nodes", "3"],
-                                 directory: cluster.directory, environment: ["ADMIN_TOKEN": NodeProcessCluster.adminToken])
+                                 directory: cluster.directory, environment: ["ADMIN_TOKEN": ""])
         do {
             try await checkRunningCluster(up, cluster)
         } catch {
@@ -30,12 +33,16 @@ struct UpTests {
             let health = try await cluster.get(node.id, path: "/health")
             #expect(health.json?[member: "members"]?.int == 3)
         }
-        let members = try await cluster.run(["members"], environment: ["ADMIN_TOKEN": NodeProcessCluster.adminToken])
+        #expect(up.output.contains("ADMIN_TOKEN was not set: this development cluster's admin API takes \(Self.developmentToken)"),
+                "\(up.output)")
+        let refused = try await cluster.run(["members"], environment: ["ADMIN_TOKEN": NodeProcessCluster.adminToken])
+        #expect(refused.status != 0, "another token is refused: \(refused.output)")
+        let members = try await cluster.run(["members"], environment: ["ADMIN_TOKEN": Self.developmentToken])
         #expect(members.status == 0, "\(members.output)")
         #expect(members.output.contains("n1") && members.output.contains("n2") && members.output.contains("n3"))
         #expect(members.output.components(separatedBy: "alive").count - 1 == 3)
         let ring = try await cluster.run(["ring", "--key", "user:42", "--rule", "API"],
-                                         environment: ["ADMIN_TOKEN": NodeProcessCluster.adminToken])
+                                         environment: ["ADMIN_TOKEN": Self.developmentToken])
         #expect(ring.status == 0, "\(ring.output)")
         #expect(ring.output.contains("owner:"))
 
