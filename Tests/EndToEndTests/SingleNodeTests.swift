@@ -121,13 +121,16 @@ struct SingleNodeTests {
 
 @Suite("ratelimit compact", .serialized)
 struct CompactTests {
-    @Test("compact drops only events every kept snapshot covers; counts survive a restart")
+    @Test("compact drops only events every kept snapshot covers, of one data dir or of every local node; counts survive a restart")
     func compactKeepsCounts() async throws {
         let cluster = try NodeProcessCluster(nodeCount: 1)
         let dataDir = cluster.node("n1").dataDir
         let none = try await cluster.run(["compact", "--data-dir", "nope"])
         #expect(none.status != 0)
         #expect(none.output.contains("nope/events.sqlite"))
+        let noLogs = try await cluster.run(["compact"])
+        #expect(noLogs.status != 0)
+        #expect(noLogs.output.contains("no node of cluster/development.toml has an event log on this machine"), "\(noLogs.output)")
 
         let process = try cluster.start("n1")
         try await cluster.waitHealthy("n1")
@@ -141,6 +144,19 @@ struct CompactTests {
         try await cluster.waitHealthy("n1")
         let after = try await cluster.check("n1", key: "c", rule: "EXACT", hits: 0)
         #expect(after.json?[member: "remaining"]?.int == 3)
+
+        // Without --data-dir: every node of the environment's topology found here.
+        for _ in 0..<2 { _ = try await cluster.check("n1", key: "c", rule: "EXACT") }
+        await cluster.stopAll()
+        let everyNode = try await cluster.run(["compact"])
+        #expect(everyNode.status == 0, "\(everyNode.output)")
+        // The first snapshot (seq 4) is still kept beside the new one (seq 6): nothing older to drop.
+        #expect(everyNode.output.contains("n1: removed 0 events up to seq 4"), "\(everyNode.output)")
+        #expect(everyNode.output.contains("2 remain in ") && everyNode.output.contains("development/n1/events.sqlite"), "\(everyNode.output)")
+        try cluster.start("n1")
+        try await cluster.waitHealthy("n1")
+        let last = try await cluster.check("n1", key: "c", rule: "EXACT", hits: 0)
+        #expect(last.json?[member: "remaining"]?.int == 1)
         await cluster.stopAll()
     }
 }
