@@ -43,6 +43,11 @@ public struct APIProblem: Error, Sendable, Equatable {
                    detail: "checks: \(count) checks exceed the limit of \(limit) per batch", field: "checks")
     }
 
+    public static func malformedQuery(_ parameter: String) -> APIProblem {
+        APIProblem(status: 400, code: "malformed-query", title: "Malformed query",
+                   detail: "query parameter \(parameter): a % not followed by two hex digits, or not UTF-8", field: parameter)
+    }
+
     public static func notFound(_ path: String) -> APIProblem {
         APIProblem(status: 404, code: "not-found", title: "Not found", detail: "no route for \(path)")
     }

@@ -21,6 +21,7 @@ final class CoordinatorRoutes: HTTPResponder {
     }
 
     func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> HTTPResult {
+        if let parameter = request.malformedQueryParameter { return .ready(.problem(.malformedQuery(parameter))) }
         switch request.path {
         case "/dashboard":
             guard request.method == .GET else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }

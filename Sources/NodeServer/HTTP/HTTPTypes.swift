@@ -6,6 +6,10 @@ public struct HTTPRequest: Sendable {
     public var method: HTTPMethod
     public var path: String
     public var query: [String: String]
+    /// The first query parameter whose name or value has a `%` not followed
+    /// by two hex digits or is not UTF-8 once decoded; routes answer 400
+    /// naming it instead of reading a value other than the one sent.
+    public var malformedQueryParameter: String?
     public var headers: HTTPHeaders
     public var body: ByteBuffer
 
@@ -15,37 +19,59 @@ public struct HTTPRequest: Sendable {
         self.body = body
         if let mark = uri.firstIndex(of: "?") {
             path = String(uri[..<mark])
-            query = Self.parseQuery(uri[uri.index(after: mark)...])
+            (query, malformedQueryParameter) = Self.parseQuery(uri[uri.index(after: mark)...])
         } else {
             path = uri
             query = [:]
         }
     }
 
-    static func parseQuery(_ text: Substring) -> [String: String] {
+    /// `name=value` pairs split on `&`; a pair without `=` has the empty
+    /// value, one with an empty name is skipped.
+    static func parseQuery(_ text: Substring) -> (query: [String: String], malformed: String?) {
         var query: [String: String] = [:]
+        var malformed: String?
         for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            let name = percentDecode(parts[0])
-            query[name] = parts.count > 1 ? percentDecode(parts[1]) : ""
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let rawName = parts.first, !rawName.isEmpty else { continue }
+            guard let name = percentDecode(rawName) else {
+                if malformed == nil { malformed = String(rawName) }
+                continue
+            }
+            guard let value = parts.count > 1 ? percentDecode(parts[1]) : "" else {
+                if malformed == nil { malformed = name }
+                continue
+            }
+            query[name] = value
         }
-        return query
+        return (query, malformed)
     }
 
-    static func percentDecode(_ text: Substring) -> String {
+    /// `+` as space and `%XX` escapes; nil for a `%` without two hex digits
+    /// or bytes that are not UTF-8.
+    static func percentDecode(_ text: Substring) -> String? {
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8).makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
-                bytes.append(value)
+            } else if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+                bytes.append(high << 4 | low)
             } else {
                 bytes.append(byte)
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 

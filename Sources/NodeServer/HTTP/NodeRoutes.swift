@@ -38,6 +38,7 @@ public final class NodeRoutes: HTTPResponder {
     public func startDraining() { draining.store(true, ordering: .relaxed) }
 
     public func respond(to request: HTTPRequest, on eventLoop: any EventLoop) -> HTTPResult {
+        if let parameter = request.malformedQueryParameter { return .ready(.problem(.malformedQuery(parameter))) }
         switch request.path {
         case "/v1/check":
             guard request.method == .POST else { return .ready(.problem(.methodNotAllowed("\(request.method)", request.path))) }
