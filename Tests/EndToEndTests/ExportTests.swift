@@ -118,7 +118,7 @@ struct ExportTests {
         let panels = try #require(dashboard[member: "panels"]?.array)
         let expressions = panels.compactMap { $0[member: "targets"]?.array?.first?[member: "expr"]?.string }
         #expect(expressions.count == panels.count)
-        #expect(expressions.count == 5)
+        #expect(expressions.count == 6, "the seed's four metrics, the block rate and the error rate")
 
         let rules = try await cluster.run(["alerts", "export", "--format", "prometheus"])
         #expect(rules.status == 0, "\(rules.output)")

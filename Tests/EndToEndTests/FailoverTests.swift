@@ -80,10 +80,15 @@ struct FailoverTests {
             let response = try await cluster.check("n2", key: key, rule: "EXACT")
             #expect(Self.allowed(response) == false, "after the restart \(key) must stay at its limit: \(response.text)")
         }
-        // Ownership is back on n2 once every view has it.
+        // Ownership is back on n2 once every view has it, deciding from the imported counts: none left.
         try await poll("n2 decides its keys again", within: .seconds(20)) {
             let response = try? await cluster.check("n1", key: keys[0], rule: "EXACT", hits: 0)
             return response?.json?[member: "node"]?.string == "n2"
+        }
+        for key in keys {
+            let read = try await cluster.check("n1", key: key, rule: "EXACT", hits: 0)
+            #expect(read.json?[member: "node"]?.string == "n2" && read.json?[member: "remaining"]?.int == 0,
+                    "\(key) after the import: \(read.text)")
         }
         await cluster.stopAll()
     }
@@ -102,10 +107,13 @@ struct FailoverTests {
         let owner = try #require(cluster.processes["n3"])
         owner.signal(SIGSTOP)
         // The owner holds these until the forwarder's timeout, then the replica decides.
+        let ring = HashRing(nodes: ["n1", "n2", "n3"])
         for key in keys {
+            let replica = ring.replicas(namespace: "1002", key: key, count: 2)[1]
             for _ in 0..<2 {
                 let response = try await cluster.check("n1", key: key, rule: "EXACT")
                 #expect(response.status == 200, "while n3 is frozen: \(response.status) \(response.text)")
+                #expect(response.json?[member: "node"]?.string == replica, "\(key) decided by \(replica), the replica: \(response.text)")
                 if Self.allowed(response) == true { admitted[key, default: 0] += 1 }
             }
         }

@@ -30,8 +30,20 @@ struct PartitionTests {
         let loneAdmitted = Mutex(0)
         let loneNot200 = Mutex<[Int]>([])
         let pairAnswered = Mutex<[String: Int]>([:])
+        // The lone node's answers and failed requests while split.
+        let splitting = Mutex(false)
+        let loneAnswers = Mutex(0)
+        let loneFailures = Mutex<[String]>([])
         let hit: @Sendable (String, String) async -> Void = { node, key in
-            guard let response = try? await cluster.check(node, key: key, rule: "EXACT") else { return }
+            let lone = node == "n3" && splitting.withLock { $0 }
+            let response: NodeClient.Response
+            do {
+                response = try await cluster.check(node, key: key, rule: "EXACT")
+            } catch {
+                if lone { loneFailures.withLock { $0.append("\(key): \(error)") } }
+                return
+            }
+            if lone { loneAnswers.withLock { $0 += 1 } }
             if node == "n3", response.status != 200 { loneNot200.withLock { $0.append(response.status) } }
             if response.status == 200 {
                 if node != "n3" { pairAnswered.withLock { $0[key, default: 0] += 1 } }
@@ -47,6 +59,7 @@ struct PartitionTests {
 
         let partition = LoopbackPartition()
         try partition.split([cluster.node("n3")], from: [cluster.node("n1"), cluster.node("n2")])
+        splitting.withLock { $0 = true }
         // Clients on both sides, every key, until each key was answered on the pair's side.
         await withTaskGroup(of: Void.self) { group in
             for node in ["n1", "n2", "n3"] {
@@ -55,6 +68,9 @@ struct PartitionTests {
                 }
             }
         }
+        splitting.withLock { $0 = false }
+        #expect(loneFailures.withLock { $0 }.isEmpty, "the lone node left requests unanswered: \(loneFailures.withLock { $0 })")
+        #expect(loneAnswers.withLock { $0 } == 3 * keys.count, "the lone node answered \(loneAnswers.withLock { $0 }) of \(3 * keys.count)")
         #expect(loneAdmitted.withLock { $0 } == 0, "the node cut off from every copy admitted hits")
         #expect(loneNot200.withLock { $0 }.isEmpty, "on_unavailable = deny answers 200 denied, not an error: \(loneNot200.withLock { $0 })")
         let answered = pairAnswered.withLock { $0 }

@@ -34,10 +34,16 @@ struct EventLogTests {
         let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         _ = try log.append((0..<100).map { NewEvent(namespace: "ns", key: "k\($0)", rule: "r", atMs: Int64($0), hits: 1) })
+        defer { try? log.close() }
         let result = try log.checkpoint()
         #expect(result.walFrames > 0)
         #expect(result.checkpointed == result.walFrames)
-        let reopened = try EventLog(path: dir.file("events.sqlite"))
+        // The database file alone, copied without its WAL while the log is open, holds every event.
+        let copy = dir.file("copy.sqlite")
+        try FileManager.default.copyItem(atPath: dir.file("events.sqlite"), toPath: copy)
+        #expect(!FileManager.default.fileExists(atPath: copy + "-wal"))
+        let reopened = try EventLog(path: copy)
+        defer { try? reopened.close() }
         #expect(try reopened.eventCount() == 100)
     }
 

@@ -197,17 +197,23 @@ struct ReplicationEngineTests {
         var paged = LimiterTable()
         var after: CounterKey?
         var pages = 0
+        var previous: CounterKey?
         repeat {
             let page = pair.n1.export(for: "n3", ring: ring, places: 2, namespaceOf: namespaceOf, after: after, limit: 3)
             #expect(page.states.count <= 3)
+            // Counter order: every counter of a page comes after every counter of the pages before it.
+            let keys = page.states.states.keys.sorted()
+            if let previous, let first = keys.first { #expect(previous < first, "page \(pages) starts at \(first), not after \(previous)") }
+            if let next = page.next { #expect(next == keys.last, "a page's cursor is its last counter") }
+            previous = keys.last ?? previous
             paged.overwrite(with: page.states)
             after = page.next
             pages += 1
         } while after != nil && pages < 100
         #expect(paged == whole.states)
         #expect(pages >= whole.states.count / 3)
-        for counter in whole.states.states.keys {
-            #expect(ring.replicas(namespace: "1002", key: counter.key, count: 2).contains("n3"))
-        }
+        // Exactly the counters n3 holds a place for: all of those, and nothing else.
+        let holds = Set((0..<40).map { "p\($0)" }.filter { ring.replicas(namespace: "1002", key: $0, count: 2).contains("n3") })
+        #expect(Set(whole.states.states.keys.map(\.key)) == holds)
     }
 }

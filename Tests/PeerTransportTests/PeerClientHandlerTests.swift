@@ -38,6 +38,10 @@ struct PeerClientHandlerTests {
         return channel
     }
 
+    func handler(_ channel: EmbeddedChannel) throws -> PeerClientHandler {
+        try channel.pipeline.syncOperations.handler(type: PeerClientHandler.self)
+    }
+
     @Test("Each request fails at its own deadline, earliest first, whatever order they were sent in; an answered one does not")
     func deadlinesInAnyOrder() throws {
         let channel = try makeChannel()
@@ -48,9 +52,12 @@ struct PeerClientHandlerTests {
         let answered = try Call(channel, deadline: start + .milliseconds(200))  // 3
         let middle = try Call(channel, deadline: start + .milliseconds(250))    // 4
 
+        let client = try handler(channel)
+        #expect(client.inFlight == 4 && client.nextSweep == start + .milliseconds(100))
         loop.advanceTime(by: .milliseconds(50))
         try channel.writeInbound(PeerFrame(kind: .response, correlationID: 3, payload: ByteBuffer(string: "yes")))
         #expect(answered.outcome == .answered("yes"))
+        #expect(client.inFlight == 3, "an answered request no longer waits for its deadline")
 
         loop.advanceTime(by: .milliseconds(49))
         #expect(early.outcome == nil, "99 ms: nothing is due yet")
@@ -67,6 +74,7 @@ struct PeerClientHandlerTests {
 
         loop.advanceTime(by: .milliseconds(50))
         #expect(late.outcome == .failed(.timeout), "300 ms")
+        #expect(client.inFlight == 0 && client.nextSweep == nil, "nothing left in flight, no timer set")
         _ = try channel.finish()
     }
 
@@ -91,8 +99,12 @@ struct PeerClientHandlerTests {
         let channel = try makeChannel()
         let loop = channel.embeddedEventLoop
         let calls = try (1...3).map { try Call(channel, deadline: loop.now + .milliseconds(100 * $0)) }
+        let client = try handler(channel)
+        #expect(client.inFlight == 3 && client.nextSweep != nil)
         try channel.close().wait()
         #expect(calls.allSatisfy { $0.outcome == .failed(.connectionClosed) })
+        // Nothing is left for a deadline to fail again, and the timer is gone.
+        #expect(client.inFlight == 0 && client.nextSweep == nil)
         loop.advanceTime(by: .seconds(1))
         #expect(calls.allSatisfy { $0.outcome == .failed(.connectionClosed) })
     }

@@ -29,6 +29,7 @@ struct PeerConnectionRobustnessTests {
                 let peer = PeerAddress.local("n1", port)
                 // A healthy connection that must survive the bad one.
                 #expect(String(buffer: try await good.request(to: peer, payload: ByteBuffer(string: "before"), timeout: .seconds(10))) == "n3:before")
+                let goodChannel = try #require(good.pool.activeChannel(to: peer))
 
                 let tls = try cluster.rawClientTLS(certificateOf: "n2")
                 let bad = try await RawPeerClient.connectBytes(port: port, tls: tls)
@@ -69,8 +70,10 @@ struct PeerConnectionRobustnessTests {
                 #expect(await cluster.rejections.waitForReasons(of: "n1") == [reason])
                 #expect(cluster.rejections.rejections(of: "n1").first?.message.contains(loggedReason) == true)
 
-                // Same connection as before, still fine; and a brand-new one works too.
+                // Same connection as before, still open and still served; and a brand-new one works too.
+                #expect(goodChannel.isActive, "the server closed the well-behaved connection too")
                 #expect(String(buffer: try await good.request(to: peer, payload: ByteBuffer(string: "after"), timeout: .seconds(10))) == "n3:after")
+                #expect(good.pool.activeChannel(to: peer) === goodChannel, "the pool dialled again: the first connection was lost")
                 let fresh = try cluster.service("n2")
                 #expect(String(buffer: try await fresh.request(to: peer, payload: ByteBuffer(string: "new"), timeout: .seconds(10))) == "n2:new")
                 await fresh.shutdown()

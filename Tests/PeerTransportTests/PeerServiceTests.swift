@@ -48,9 +48,10 @@ struct PeerServiceTests {
                 #expect((try? first.get()).map { String(buffer: $0) } == "n1:one")
                 #expect(firstOnLoop)
                 // Now over the open connection, from outside any event loop.
-                #expect(client.pool.activeChannel(to: peer) != nil)
+                let opened = try #require(client.pool.activeChannel(to: peer))
                 let (second, secondOnLoop) = await Self.callbackRequest(client, to: peer, "two")
                 #expect((try? second.get()).map { String(buffer: $0) } == "n1:two")
+                #expect(client.pool.activeChannel(to: peer) === opened, "the second request dialled a new connection")
                 #expect(secondOnLoop)
                 let clock = ContinuousClock()
                 let started = clock.now

@@ -117,6 +117,11 @@ final class PeerClientHandler: ChannelDuplexHandler {
         self.failAll(PeerError(code: .connectionClosed, message: "connection to \"\(self.peer)\" closed with the request in flight"))
     }
 
+    /// Requests waiting for their answer (tests read it on the channel's loop).
+    var inFlight: Int { self.pending.count }
+    /// When the deadline timer fires next; nil when none is set.
+    var nextSweep: NIODeadline? { self.sweep?.deadline }
+
     private func fail(_ correlationID: UInt64, _ error: PeerError) {
         guard let entry = self.pending.removeValue(forKey: correlationID) else { return }
         entry.promise.fail(error)
