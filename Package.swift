@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "Commands",
             dependencies: [
-                "NodeServer", "JSONCore", "Chaos", "ChaosCore",
+                "NodeServer", "JSONCore", "Chaos", "ChaosCore", "Rollout",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Foundation
 import JSONCore
+import Rollout
 
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +29,7 @@ struct DeployCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Roll out step by step with analysis.")
     var gradual = false
 
-    @Option(name: .long, help: "Gradual rollout length: 30s, 5m or 1h (default 5m).")
+    @Option(name: .long, help: "Gradual rollout length: 30s, 5m or 1h (default 5m); implies --gradual.")
     var duration: String?
 
     @Flag(name: .long, help: "Print the plan and change nothing.")
@@ -46,21 +47,25 @@ struct DeployCommand: AsyncParsableCommand {
                 throw ValidationError("--duration: expected a number with s, m or h (30s, 5m, 1h), got \"\(duration)\"")
             }
             guard ms >= 5_000 else { throw ValidationError("--duration: must be at least 5s (1 s per step), got \(duration)") }
+            guard ms <= RolloutPlan.maxDuration else { throw ValidationError("--duration: must be at most 168h (7 days), got \(duration)") }
         }
         if force && (message ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--force needs --message saying why")
         }
     }
 
-    /// `30s`, `5m`, `1h` in ms.
+    /// `30s`, `5m`, `1h` in ms; nil for anything else, or too long to count in ms.
     static func milliseconds(_ text: String) -> Int64? {
         guard let unit = text.last, let value = Int64(text.dropLast()), value > 0 else { return nil }
+        let scale: Int64
         switch unit {
-        case "s": return value * 1_000
-        case "m": return value * 60_000
-        case "h": return value * 3_600_000
+        case "s": scale = 1_000
+        case "m": scale = 60_000
+        case "h": scale = 3_600_000
         default: return nil
         }
+        let (ms, overflow) = value.multipliedReportingOverflow(by: scale)
+        return overflow ? nil : ms
     }
 
     func run() async throws {
@@ -90,7 +95,7 @@ struct DeployCommand: AsyncParsableCommand {
         }
         body.append(("force", .bool(force)))
 
-        let isGradual = gradual || (percent == nil && config.environment == "production")
+        let isGradual = gradual || duration != nil || (percent == nil && config.environment == "production")
         if isGradual {
             body.append(("gradual", .bool(true)))
             body.append(("duration_ms", .integer(duration.flatMap(Self.milliseconds) ?? 300_000)))

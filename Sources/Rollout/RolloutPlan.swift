@@ -11,6 +11,8 @@ public struct RolloutPlan: Sendable, Hashable, Codable {
     public static let seedPercents = [10, 25, 50, 75, 100]
     /// `deploy --gradual` without `--duration`: five minutes.
     public static let defaultDuration: Int64 = 300_000
+    /// The longest rollout accepted: seven days.
+    public static let maxDuration: Int64 = 7 * 24 * 3_600_000
 
     /// The canary's share at each step, rising strictly, ending at 100.
     public let percents: [Int]
@@ -66,6 +68,9 @@ public struct RolloutPlan: Sendable, Hashable, Codable {
         guard last == 100 else { return "rollout plan: the last step must be 100%, got \(last)%" }
         guard duration >= Int64(percents.count) else {
             return "rollout plan: duration \(duration) ms is too short to hold \(percents.count) steps of at least 1 ms"
+        }
+        guard duration <= maxDuration else {
+            return "rollout plan: duration \(duration) ms is longer than the \(maxDuration) ms (7 days) a rollout may take"
         }
         return nil
     }

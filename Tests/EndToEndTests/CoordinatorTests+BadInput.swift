@@ -39,6 +39,10 @@ extension CoordinatorTests {
             BadRequest(body: "{\"version\": \"\(version)\"}", status: 422, field: "percent"),
             BadRequest(body: "{\"version\": \"\(version)\", \"percent\": 10, \"gradual\": true}", status: 422, field: "percent"),
             BadRequest(body: "{\"version\": \"\(version)\", \"gradual\": true, \"duration_ms\": 4999}", status: 422, field: "duration_ms"),
+            BadRequest(body: "{\"version\": \"\(version)\", \"gradual\": true, \"duration_ms\": 4680000000000000000}", status: 422,
+                       field: "duration_ms"),
+            BadRequest(body: "{\"version\": \"\(version)\", \"gradual\": true, \"dry_run\": true, \"duration_ms\": 4680000000000000000}",
+                       status: 422, field: "duration_ms"),
             BadRequest(body: "{\"version\": \"\(version)\", \"percent\": 100, \"force\": true}", status: 422, field: "message"),
             BadRequest(body: "{\"version\": \"\(version)\", \"percent\": 100, \"force\": \"yes\"}", status: 422, field: "force"),
             BadRequest(path: "/admin/versions", body: "{\"rules\": \"API\"}", status: 422, field: "rules"),
@@ -76,7 +80,7 @@ extension CoordinatorTests {
         await cluster.stopAll()
     }
 
-    @Test("bad admin requests get a problem naming the field: malformed JSON, unknown version, percent 0 or 101, percent with gradual, duration under 5 s, force without message")
+    @Test("bad admin requests get a problem naming the field: malformed JSON, unknown version, percent 0 or 101, percent with gradual, duration under 5 s or over 7 days, force without message, a limit that is not 1...1000")
     func badAdminRequestsNameTheField() async throws {
         let cluster = try await Self.startedCluster(nodes: 1)
         let stable = try await cluster.deployment(on: "n1")
@@ -88,8 +92,10 @@ extension CoordinatorTests {
             #expect(detail.contains(request.field), "\(request): \(response.text)")
             #expect(!detail.contains("\n"), "\(request): one line")
         }
-        let limit = try await cluster.coordinatorRequest(.GET, "/admin/deployments?limit=0")
-        #expect(limit.status == 422 && limit.json?[member: "detail"]?.string?.contains("limit") == true, "\(limit.text)")
+        for bad in ["0", "abc", "1001"] {
+            let limit = try await cluster.coordinatorRequest(.GET, "/admin/deployments?limit=\(bad)")
+            #expect(limit.status == 422 && limit.json?[member: "detail"]?.string?.contains("limit") == true, "\(bad): \(limit.text)")
+        }
         let promote = try await cluster.coordinatorRequest(.POST, "/admin/rollout/promote")
         #expect(promote.status == 409, "promote with no canary: \(promote.text)")
         #expect(try await cluster.deployment(on: "n1") == stable)
@@ -116,6 +122,8 @@ extension CoordinatorTests {
             (["deploy", "--gradual", "--duration", "4s"], ["duration"]),
             (["deploy", "--gradual", "--duration", "0s"], ["--duration"]),
             (["deploy", "--gradual", "--duration", "10q"], ["--duration"]),
+            (["deploy", "--gradual", "--duration", "169h"], ["--duration"]),
+            (["deploy", "--gradual", "--duration", "3000000000000h"], ["--duration"]),
             (["deploy", "--percent", "10", "--duration", "10s"], ["--duration"]),
             (["deploy", "--percent", "100", "--force"], ["--force", "--message"]),
             (["deploy", "--percent", "50", "--frobnicate"], ["--frobnicate"]),

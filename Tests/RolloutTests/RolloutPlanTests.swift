@@ -59,6 +59,8 @@ struct RolloutPlanTests {
             (300_000, [50, 101], "step 2 is 101%"),
             (4, [10, 25, 50, 75, 100], "duration 4 ms is too short"),
             (-1, [100], "duration -1 ms is too short"),
+            (604_800_001, [10, 25, 50, 75, 100], "duration 604800001 ms is longer than the 604800000 ms (7 days)"),
+            (Int64.max, [10, 25, 50, 75, 100], "is longer than"),
         ]
     )
     func invalidPlans(_ duration: Int64, _ percents: [Int], _ message: String) {

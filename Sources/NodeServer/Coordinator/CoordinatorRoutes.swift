@@ -155,7 +155,7 @@ final class CoordinatorRoutes: HTTPResponder {
     }
 
     private func journal(_ limit: String?) async throws -> HTTPResponse {
-        let count = limit.flatMap(Int.init) ?? 100
+        let count = limit.map { Int($0) ?? 0 } ?? 100
         guard (1...1000).contains(count) else { throw CoordinatorError.badRequest("limit", "must be 1...1000, got \(limit ?? "")") }
         return .json(JSONValue.array(try await coordinator.entries(limit: count).map(\.json)))
     }
@@ -179,7 +179,9 @@ final class CoordinatorRoutes: HTTPResponder {
         if try fields.bool("gradual") {
             guard request.percent == nil else { throw CoordinatorError.badRequest("percent", "give either percent or gradual, not both") }
             let duration = try fields.integer("duration_ms") ?? RolloutPlan.defaultDuration
-            guard duration >= 5_000 else { throw CoordinatorError.badRequest("duration_ms", "must be at least 5000 (1 s per step), got \(duration)") }
+            guard (5_000...RolloutPlan.maxDuration).contains(duration) else {
+                throw CoordinatorError.badRequest("duration_ms", "must be 5000 (1 s per step) to \(RolloutPlan.maxDuration) (7 days), got \(duration)")
+            }
             request.gradualDuration = duration
         }
         guard request.percent != nil || request.gradualDuration != nil else {
