@@ -17,6 +17,8 @@ extension ConfigLoader {
         var rules: [Rule] = []
         var firstIndex: [String: String] = [:]
         for (_, entry) in root.tables("ratelimits", into: &problems) {
+            // A misspelt `algorithm` or `burst` would otherwise run the defaults silently.
+            entry.rejectUnknownKeys(known: ["name", "namespace_id", "simple", "algorithm", "burst"], into: &problems)
             let name = ruleName(entry, firstIndex: &firstIndex, into: &problems)
             let namespaceID = entry.string("namespace_id", required: true, into: &problems)
             if namespaceID == "" {
@@ -26,6 +28,7 @@ extension ConfigLoader {
             var limit: Int?
             var period: Int?
             if let simple = entry.table("simple", required: true, into: &problems) {
+                simple.rejectUnknownKeys(known: ["limit", "period"], into: &problems)
                 limit = simple.integer("limit", in: 1...maximumLimit, required: true, into: &problems)
                 period = simple.integer("period", in: 1...maximumPeriod, required: true, into: &problems)
             }

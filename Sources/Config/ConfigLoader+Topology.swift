@@ -26,10 +26,14 @@ extension ConfigLoader {
     ) -> ClusterTopology {
         var topology = ClusterTopology()
         var listeners = ListenerRegistry()
+        // A misspelt key would otherwise be a setting silently left at its default.
+        root.rejectUnknownKeys(known: ["certs_dir", "coordinator", "nodes", "replicas", "on_unavailable", "forward_window_us"],
+                               into: &problems)
         let certsDir = root.string("certs_dir", into: &problems) ?? "cluster/certs/\(environment)"
         topology.certsDir = resolve(certsDir, against: baseDirectory)
 
         if let coordinator = root.table("coordinator", into: &problems) {
+            coordinator.rejectUnknownKeys(known: ["host", "http_port", "peer_port"], into: &problems)
             let host = hostName(coordinator, into: &problems)
             let http = port(coordinator, "http_port", host: host, listeners: &listeners, into: &problems)
             let peer = port(coordinator, "peer_port", host: host, listeners: &listeners, into: &problems)
@@ -42,6 +46,7 @@ extension ConfigLoader {
         var firstDataDir: [String: String] = [:]
         let entries = root.tables("nodes", into: &problems)
         for (_, entry) in entries {
+            entry.rejectUnknownKeys(known: ["id", "host", "http_port", "peer_port", "data_dir"], into: &problems)
             let id = nodeID(entry, firstID: &firstID, into: &problems)
             let host = hostName(entry, into: &problems)
             let http = port(entry, "http_port", host: host, listeners: &listeners, into: &problems)
@@ -108,6 +113,11 @@ extension ConfigLoader {
             && id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
         guard valid else {
             problems.append(entry.error(.invalidNodeID, "id", "node ids must match [a-z0-9-]+, got \"\(id)\""))
+            return nil
+        }
+        // The coordinator's certificate and membership identity.
+        guard id != "coordinator" else {
+            problems.append(entry.error(.invalidNodeID, "id", "\"coordinator\" is reserved for the [coordinator]'s identity"))
             return nil
         }
         if let first = firstID[id] {

@@ -48,6 +48,21 @@ struct RuleValidationTests {
         #expect(message.hasPrefix("wrangler.toml: ratelimits[0].simple.limit: must be in 1..."))
     }
 
+    @Test("A misspelt key in a rule or its simple table is an error suggesting the real one, not a silent default")
+    func misspeltRuleKeys() throws {
+        let fixture = try ConfigFixture(appending: """
+
+            [[ratelimits]]
+            name = "A"
+            namespace_id = "1"
+            simple = { limit = 10, period = 60, perod = 30 }
+            algoritm = "gcra"
+            """)
+        let messages = fixture.messages()
+        #expect(messages.contains("wrangler.toml: ratelimits[0].algoritm: unknown key, did you mean \"algorithm\"?"), "\(messages)")
+        #expect(messages.contains("wrangler.toml: ratelimits[0].simple.perod: unknown key, did you mean \"period\"?"), "\(messages)")
+    }
+
     @Test("An unknown algorithm lists the ones that exist")
     func unknownAlgorithm() throws {
         let fixture = try ConfigFixture(

@@ -111,6 +111,29 @@ struct TopologyTests {
         #expect(fixture.problems().first?.code == .invalidNodeID)
     }
 
+    @Test("\"coordinator\" is not a node id: it is the coordinator's identity")
+    func reservedNodeID() throws {
+        let text = ConfigFixture.threeNodeTopology().replacingOccurrences(of: "id = \"n2\"", with: "id = \"coordinator\"")
+        let fixture = try ConfigFixture(cluster: ["development": text])
+        #expect(fixture.messages() == [
+            "cluster/development.toml: nodes[1].id: \"coordinator\" is reserved for the [coordinator]'s identity"
+        ])
+    }
+
+    @Test("A misspelt key anywhere in the topology is an error suggesting the real one, not a silent default")
+    func unknownKeys() throws {
+        let text = ConfigFixture.threeNodeTopology()
+            .replacingOccurrences(of: "replicas = 2", with: "replica = 2")
+            .replacingOccurrences(of: "data_dir = \"cluster/data/test/n3\"", with: "dat_dir = \"cluster/data/test/n3\"")
+            .replacingOccurrences(of: "http_port = 8700", with: "http_prot = 8700")
+        let fixture = try ConfigFixture(cluster: ["development": text])
+        let messages = fixture.messages()
+        #expect(messages.contains("cluster/development.toml: replica: unknown key, did you mean \"replicas\"?"), "\(messages)")
+        #expect(messages.contains("cluster/development.toml: nodes[2].dat_dir: unknown key, did you mean \"data_dir\"?"), "\(messages)")
+        #expect(messages.contains("cluster/development.toml: coordinator.http_prot: unknown key, did you mean \"http_port\"?"), "\(messages)")
+        #expect(fixture.problems().contains { $0.code == .unknownKey })
+    }
+
     @Test("replicas must be 1 or 2", arguments: ["0", "3"])
     func replicasRange(replicas: String) throws {
         let text = ConfigFixture.threeNodeTopology().replacingOccurrences(of: "replicas = 2", with: "replicas = \(replicas)")
