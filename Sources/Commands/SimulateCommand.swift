@@ -22,6 +22,10 @@ struct SimulateCommand: AsyncParsableCommand {
         if trace == "-" {
             handle = .standardInput
         } else {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: trace, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw CLIError("--trace: \(trace) is a directory, not a trace file")
+            }
             guard let file = FileHandle(forReadingAtPath: trace) else { throw CLIError("--trace: cannot read \(trace)") }
             handle = file
         }
@@ -29,8 +33,9 @@ struct SimulateCommand: AsyncParsableCommand {
         var output = ""
         output.reserveCapacity(1 << 16)
         var number = 0
+        var lines = LineReader(handle: handle)
         do throws(TraceError) {
-            for line in LineReader(handle: handle) {
+            while let line = lines.next() {
                 number += 1
                 if let result = try simulator.run(line: line, number: number) {
                     output += result
@@ -46,15 +51,18 @@ struct SimulateCommand: AsyncParsableCommand {
             throw CLIError("\(trace): \(error.description)")
         }
         FileHandle.standardOutput.write(Data(output.utf8))
+        if let failure = lines.failure { throw CLIError("--trace: cannot read \(trace) after line \(number): \(failure.localizedDescription)") }
     }
 }
 
 /// Lines of a file read in 64 KiB chunks, so a large trace is never held whole.
+/// A read that fails ends the lines and is kept in ``failure``.
 struct LineReader: Sequence, IteratorProtocol {
     let handle: FileHandle
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
+    private(set) var failure: (any Error)?
 
     init(handle: FileHandle) { self.handle = handle }
 
@@ -71,8 +79,13 @@ struct LineReader: Sequence, IteratorProtocol {
             }
             buffer.removeFirst(start)
             start = 0
-            let chunk = handle.readData(ofLength: 1 << 16)
-            if chunk.isEmpty { atEnd = true } else { buffer.append(contentsOf: chunk) }
+            do {
+                let chunk = try handle.read(upToCount: 1 << 16) ?? Data()
+                if chunk.isEmpty { atEnd = true } else { buffer.append(contentsOf: chunk) }
+            } catch {
+                failure = error
+                atEnd = true
+            }
         }
     }
 }

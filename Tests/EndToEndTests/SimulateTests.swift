@@ -36,7 +36,7 @@ struct SimulateTests {
         await cluster.stopAll()
     }
 
-    @Test("a malformed trace line exits 1 naming its line number and field")
+    @Test("a malformed trace line exits 1 naming its line number and field; a missing or directory trace names the path")
     func malformedLine() async throws {
         let cluster = try NodeProcessCluster(nodeCount: 1)
         try "{\"t\": 1, \"key\": \"a\"}\n{\"t\": 2, \"key\": \"a\", \"hits\": -3}\n"
@@ -48,5 +48,10 @@ struct SimulateTests {
         let missing = try await cluster.run(["simulate", "--trace", "nope.jsonl"])
         #expect(missing.status != 0)
         #expect(missing.output.contains("nope.jsonl"))
+        // A directory opens on Linux but cannot be read: one line naming it, not a crash.
+        let directory = try await cluster.run(["simulate", "--trace", "cluster"])
+        #expect(directory.status == 1, "\(directory.output)")
+        #expect(directory.output.contains("--trace: cluster is a directory"), "\(directory.output)")
+        #expect(directory.output.split(separator: "\n").count == 1, "\(directory.output)")
     }
 }
