@@ -53,9 +53,14 @@ func nodeRequest(_ method: HTTPMethod, host: String, port: Int, path: String, he
                  body: [UInt8]? = nil, config: ResolvedConfig) async throws -> NodeClient.Response {
     do {
         return try await NodeClient.request(method, host: host, port: port, path: path, headers: headers, body: body)
-    } catch {
+    } catch let error as NodeClient.ClientError {
         let node = config.topology?.nodes.first { $0.host == host && $0.httpPort == port }.map { "node \($0.id) " } ?? ""
-        let start = config.environment == "development" ? "scripts/up" : "ratelimit up --env \(config.environment)"
-        throw CLIError("cannot reach \(node)at http://\(host):\(port) (is the cluster running? start it with `\(start)`)")
+        switch error.kind {
+        case .connect:
+            let start = config.environment == "development" ? "scripts/up" : "ratelimit up --env \(config.environment)"
+            throw CLIError("cannot reach \(node)at http://\(host):\(port): \(error.reason) (is the cluster running? start it with `\(start)`)")
+        case .timeout, .exchange:
+            throw CLIError("\(node)at http://\(host):\(port)\(path): \(error.reason)")
+        }
     }
 }

@@ -53,8 +53,10 @@ struct CoordinatorClient {
                 method == .get ? .GET : .POST, host: host, port: port, path: path,
                 headers: [("authorization", "Bearer \(token)"), ("content-type", "application/json"), ("x-ratelimit-author", author)],
                 body: bytes, timeout: .seconds(15))
-        } catch {
-            throw CLIError("cannot reach the \(environment) coordinator at \(base) (\(error)): is it running? (`ratelimit up --env \(environment)` starts it)")
+        } catch let error as NodeClient.ClientError where error.kind == .connect {
+            throw CLIError("cannot reach the \(environment) coordinator at \(base): \(error.reason); is it running? (`ratelimit up --env \(environment)` starts it)")
+        } catch let error as NodeClient.ClientError {
+            throw CLIError("the \(environment) coordinator at \(base)\(path): \(error.reason)")
         }
         guard (200..<300).contains(response.status), let json = response.json else {
             throw CLIError("coordinator \(base)\(path) answered \(response.status): \(problemDetail(response))")

@@ -148,7 +148,8 @@ extension CoordinatorTests {
             }
         }
         let wrongToken = try await cluster.cli(["deploy", "--percent", "50"], environment: ["ADMIN_TOKEN": "wrong"])
-        #expect(wrongToken.status != 0 && Self.errorLines(wrongToken.output).first?.contains("401") == true, "\(wrongToken.output)")
+        #expect(wrongToken.status != 0 && Self.errorLines(wrongToken.output).first?.contains("401") == true
+                && wrongToken.output.contains("not this server's ADMIN_TOKEN"), "\(wrongToken.output)")
         let noToken = try await cluster.cli(["versions", "list"], environment: ["ADMIN_TOKEN": ""])
         #expect(noToken.status != 0 && Self.errorLines(noToken.output).first?.contains("ADMIN_TOKEN") == true, "\(noToken.output)")
         #expect(try await cluster.deployment(on: "n1") == stable)

@@ -60,6 +60,11 @@ struct SingleNodeTests {
 
         let unauthorized = try await cluster.get("n1", path: "/admin/members")
         #expect(unauthorized.status == 401)
+        #expect(unauthorized.json?[member: "detail"]?.string?.contains("Authorization: Bearer <ADMIN_TOKEN>") == true, "\(unauthorized.text)")
+        let wrong = try await NodeClient.request(.GET, host: "127.0.0.1", port: cluster.node("n1").httpPort, path: "/admin/members",
+                                                 headers: [("authorization", "Bearer wrong")])
+        #expect(wrong.status == 401)
+        #expect(wrong.json?[member: "detail"]?.string == "the bearer token sent is not this server's ADMIN_TOKEN", "\(wrong.text)")
         let members = try await cluster.get("n1", path: "/admin/members", admin: true)
         #expect(members.status == 200)
         #expect(members.json?.array?.first?[member: "id"]?.string == "n1")
@@ -87,7 +92,7 @@ struct SingleNodeTests {
         await cluster.stopAll()
     }
 
-    @Test("ratelimit check prints the decision; a bad config exits 1 naming the key and file")
+    @Test("ratelimit check prints the decision; a stopped node is one line naming it and why; a bad config exits 1 naming the key and file")
     func cliCheckAndConfigErrors() async throws {
         let cluster = try NodeProcessCluster(nodeCount: 1)
         try cluster.startAll()
@@ -101,6 +106,12 @@ struct SingleNodeTests {
         #expect(unknown.status != 0)
         #expect(unknown.output.contains("unknown rule \"NOPE\""))
         await cluster.stopAll()
+        // With the node stopped: one line naming it and the reason in words, not NIO's error dump.
+        let stopped = try await cluster.run(["check", "user:7", "--rule", "FIXED"])
+        #expect(stopped.status != 0)
+        #expect(stopped.output.contains("cannot reach node n1 at http://127.0.0.1:\(cluster.node("n1").httpPort): connection refused"),
+                "\(stopped.output)")
+        #expect(!stopped.output.contains("SingleConnectionFailure") && stopped.output.split(separator: "\n").count == 1, "\(stopped.output)")
 
         let broken = try NodeProcessCluster(nodeCount: 1, rules: """
             [[ratelimits]]

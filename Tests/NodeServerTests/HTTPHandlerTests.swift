@@ -16,7 +16,7 @@ struct HTTPHandlerTests {
         .problem(.bodyTooLarge(limit: 10)),
         .problem(.notFound("/x")),
         .problem(.methodNotAllowed("GET", "/v1/check")),
-        .problem(.unauthorized),
+        .problem(.unauthorized(tokenSent: false)),
         .problem(.unavailable("draining")),
         HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array("a 1\n".utf8)),
         .json([], status: .serviceUnavailable),

@@ -56,9 +56,11 @@ public struct APIProblem: Error, Sendable, Equatable {
         APIProblem(status: 405, code: "method-not-allowed", title: "Method not allowed", detail: "\(method) is not allowed on \(path)")
     }
 
-    public static let unauthorized = APIProblem(
-        status: 401, code: "unauthorized", title: "Unauthorized",
-        detail: "admin routes need the header Authorization: Bearer <ADMIN_TOKEN>")
+    public static func unauthorized(tokenSent: Bool) -> APIProblem {
+        APIProblem(status: 401, code: "unauthorized", title: "Unauthorized",
+                   detail: tokenSent ? "the bearer token sent is not this server's ADMIN_TOKEN"
+                                     : "admin routes need the header Authorization: Bearer <ADMIN_TOKEN>")
+    }
 
     public static func unavailable(_ detail: String) -> APIProblem {
         APIProblem(status: 503, code: "unavailable", title: "Service unavailable", detail: detail)

@@ -21,8 +21,42 @@ public enum NodeClient {
     }
 
     public struct ClientError: Error, Sendable, CustomStringConvertible {
+        public enum Kind: Sendable {
+            /// No connection: refused, unresolvable, unreachable, or not within 3 s.
+            case connect
+            /// Connected, but no whole response within the deadline.
+            case timeout
+            /// Connected, then the exchange failed: a refused TLS handshake, a reset.
+            case exchange
+        }
+
+        public var kind: Kind
+        /// One line: the URL and what went wrong, in words.
         public var message: String
+        /// What went wrong alone, e.g. `connection refused`.
+        public var reason: String
         public var description: String { message }
+
+        init(_ kind: Kind, url: String, _ reason: String) {
+            self.kind = kind
+            self.reason = reason
+            message = kind == .connect ? "cannot connect to \(url): \(reason)" : "\(url): \(reason)"
+        }
+    }
+
+    /// A connect failure in words: NIO's errors print as nested dumps.
+    static func reason(connecting error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let failure = error.connectionErrors.first { return reason(connecting: failure.error) }
+            if error.dnsAError != nil || error.dnsAAAAError != nil { return "cannot resolve \(error.host)" }
+            return "no address for \(error.host)"
+        }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        if let error = error as? ChannelError, case .connectTimeout(let amount) = error {
+            return "no connection within \(amount.nanoseconds / 1_000_000) ms"
+        }
+        if let error = error as? SocketAddressError, case .unknown(let host, _) = error { return "cannot resolve \(host)" }
+        return "\(error)"
     }
 
     public static func request(
@@ -50,7 +84,7 @@ public enum NodeClient {
                     }
                 }
         } catch {
-            throw ClientError(message: "cannot connect to \(scheme)://\(host):\(port): \(error)")
+            throw ClientError(.connect, url: "\(scheme)://\(host):\(port)", reason(connecting: error))
         }
         return try await withThrowingTaskGroup(of: Response?.self) { group in
             group.addTask {
@@ -83,7 +117,7 @@ public enum NodeClient {
                             return response
                         }
                     }
-                    throw ClientError(message: "\(scheme)://\(host):\(port)\(path): connection closed before the response ended")
+                    throw ClientError(.exchange, url: "\(scheme)://\(host):\(port)\(path)", "connection closed before the response ended")
                 }
             }
             group.addTask {
@@ -98,11 +132,11 @@ public enum NodeClient {
                 throw error
             } catch {
                 // A refused TLS handshake, a reset: name the request it failed.
-                throw ClientError(message: "\(scheme)://\(host):\(port)\(path): \(error)")
+                throw ClientError(.exchange, url: "\(scheme)://\(host):\(port)\(path)", "\(error)")
             }
             guard let first, let response = first else {
                 channel.channel.close(promise: nil)
-                throw ClientError(message: "\(scheme)://\(host):\(port)\(path): no response within \(timeout)")
+                throw ClientError(.timeout, url: "\(scheme)://\(host):\(port)\(path)", "no response within \(timeout)")
             }
             return response
         }

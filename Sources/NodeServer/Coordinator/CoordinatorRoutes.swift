@@ -34,7 +34,7 @@ final class CoordinatorRoutes: HTTPResponder {
             break
         }
         guard request.path.hasPrefix("/admin/") else { return .ready(.problem(.notFound(request.path))) }
-        guard authorized(request) else { return .ready(.problem(.unauthorized)) }
+        if let refused = AdminAuthorization.problem(request, token: adminToken) { return .ready(.problem(refused)) }
         let body = Array(request.body.readableBytesView)
         let author = request.headers.first(name: "x-ratelimit-author") ?? "unknown"
         switch (request.method, request.path) {
@@ -59,18 +59,6 @@ final class CoordinatorRoutes: HTTPResponder {
         default:
             return .ready(.problem(.notFound(request.path)))
         }
-    }
-
-    /// Constant-time: the comparison takes as long whatever prefix matches.
-    private func authorized(_ request: HTTPRequest) -> Bool {
-        guard !adminToken.isEmpty, let header = request.headers.first(name: "authorization") else { return false }
-        let given = Array(header.utf8)
-        let expected = Array("Bearer \(adminToken)".utf8)
-        var difference = UInt8(given.count == expected.count ? 0 : 1)
-        for index in 0..<expected.count {
-            difference |= expected[index] ^ (index < given.count ? given[index] : 0)
-        }
-        return difference == 0
     }
 
     private func later(on eventLoop: any EventLoop, _ work: @escaping @Sendable () async throws -> HTTPResponse) -> HTTPResult {

@@ -6,9 +6,7 @@ extension NodeRoutes {
     /// `/admin/...`: bearer `ADMIN_TOKEN`. With no token configured the
     /// admin routes are closed rather than open.
     func admin(_ request: HTTPRequest) -> HTTPResponse {
-        guard !settings.adminToken.isEmpty,
-              request.headers.first(name: "authorization") == "Bearer \(settings.adminToken)"
-        else { return .problem(.unauthorized) }
+        if let refused = AdminAuthorization.problem(request, token: settings.adminToken) { return .problem(refused) }
         guard request.method == .GET else { return .problem(.methodNotAllowed("\(request.method)", request.path)) }
         switch request.path {
         case "/admin/members": return membersResponse()
