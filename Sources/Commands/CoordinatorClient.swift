@@ -74,3 +74,11 @@ extension JSONValue {
     var int: Int64? { if case .integer(let value) = self { return value } else { return nil } }
     var boolValue: Bool? { if case .bool(let value) = self { return value } else { return nil } }
 }
+
+/// `text` as a query value: everything but ASCII letters and digits
+/// %-escaped, so `&`, `=`, `+`, spaces and non-ASCII keys reach the server as sent.
+func queryEncoded(_ text: String) -> String {
+    var allowed = CharacterSet()
+    allowed.insert(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+}

@@ -57,8 +57,8 @@ struct EventsCommand: AsyncParsableCommand {
     /// Asks any node where `key` lives, then the owner for its events.
     private func fromOwner(key: String) async throws {
         let config = try options.load()
-        let encodedKey = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key
-        let encodedRule = rule.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? rule
+        let encodedKey = queryEncoded(key)
+        let encodedRule = queryEncoded(rule)
         let placement = try await adminGet("/admin/ring?key=\(encodedKey)&rule=\(encodedRule)", config: config, target: target)
         guard let owner = placement[member: "owner"]?.stringValue, !owner.isEmpty,
               let namespace = placement[member: "namespace"]?.stringValue else {
@@ -70,7 +70,8 @@ struct EventsCommand: AsyncParsableCommand {
         }
         var owned = target
         owned.url = "http://\(address)"
-        let events = try await adminGet("/admin/events?key=\(encodedKey)&namespace=\(namespace)", config: config, target: owned).arrayValue
+        let events = try await adminGet("/admin/events?key=\(encodedKey)&namespace=\(queryEncoded(namespace))", config: config,
+                                        target: owned).arrayValue
         print("# \(key) (rule \(rule)) is owned by \(owner) at http://\(address): \(events.count) events")
         print("seq\tat_ms\tnamespace\trule\tkey\thits")
         for event in events {

@@ -67,8 +67,7 @@ struct RingCommand: AsyncParsableCommand {
         let config = try options.load()
         var path = "/admin/ring"
         if let key {
-            let encoded = key.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? key
-            path += "?key=\(encoded)&rule=\(rule)"
+            path += "?key=\(queryEncoded(key))&rule=\(queryEncoded(rule))"
         }
         let json = try await adminGet(path, config: config, target: target)
         if key != nil {

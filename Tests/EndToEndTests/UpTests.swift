@@ -45,6 +45,9 @@ struct UpTests {
                                          environment: ["ADMIN_TOKEN": Self.developmentToken])
         #expect(ring.status == 0, "\(ring.output)")
         #expect(ring.output.contains("owner:"))
+        // A key with &, =, +, a space and non-ASCII reaches the node as typed.
+        let odd = try await cluster.run(["ring", "--key", "a b&c=d+é", "--rule", "API"], environment: ["ADMIN_TOKEN": Self.developmentToken])
+        #expect(odd.status == 0 && odd.output.contains("key:       a b&c=d+é"), "\(odd.output)")
 
         up.signal(SIGTERM)
         #expect(await up.waitForExit(within: .seconds(30)))
