@@ -10,7 +10,7 @@ struct DashboardsCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the Rate Limiting dashboard: requests/s, blocked/s, block rate, p95 latency and errors/s per version.",
+            abstract: "Write the Rate Limiting dashboard: requests/s, blocked/s, block rate, p95 latency, errors/s and error rate per version.",
             discussion: """
                 Grafana dashboard JSON (schemaVersion \(GrafanaDashboard.schemaVersion)) whose queries read the nodes' /metrics \
                 through a Prometheus data source chosen at import (the `datasource` variable). The threshold lines are \
@@ -29,8 +29,9 @@ struct DashboardsCommand: AsyncParsableCommand {
         func run() async throws {
             try ExportOptions.check(format: format, accepted: Self.formats)
             var thresholds = MonitoringThresholds()
-            // Without a project the dashboard still makes sense: default lines.
-            if options.env != nil || FileManager.default.fileExists(atPath: options.config) {
+            // Without a project the dashboard still makes sense: default lines. A --config
+            // or --env that was given must load, so a typo is an error, not the defaults.
+            if options.configFile != nil || options.env != nil || FileManager.default.fileExists(atPath: options.config) {
                 thresholds = try options.load().monitoring
             }
             try export.emit(GrafanaDashboard.text(thresholds: thresholds), what: "the Grafana dashboard \"\(GrafanaDashboard.title)\"")

@@ -4,8 +4,11 @@ import Foundation
 
 /// `--config` and `--env`, shared by every verb that reads wrangler.toml.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "Path to wrangler.toml (default: ./wrangler.toml).")
-    var config: String = "wrangler.toml"
+    @Option(name: .customLong("config"), help: "Path to wrangler.toml (default: ./wrangler.toml).")
+    var configFile: String?
+
+    /// `--config`, or `wrangler.toml` in the current directory.
+    var config: String { configFile ?? "wrangler.toml" }
 
     @Option(name: .long, help: "Environment: development (default), staging, production.")
     var env: String?

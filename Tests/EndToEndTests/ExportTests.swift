@@ -149,7 +149,7 @@ struct ExportTests {
         await cluster.stopAll()
     }
 
-    @Test("an unknown --format is a one-line error naming the flag and the accepted values")
+    @Test("an unknown --format is a one-line error naming the flag and the accepted values; a missing --config file names it")
     func unknownFormat() async throws {
         let cluster = try NodeProcessCluster(nodeCount: 1)
         let dashboards = try await cluster.run(["dashboards", "export", "--format", "kibana"])
@@ -158,6 +158,9 @@ struct ExportTests {
         let alerts = try await cluster.run(["alerts", "export", "--format", "yaml"])
         #expect(alerts.status != 0)
         #expect(alerts.output == "Error: --format: unknown format \"yaml\" (accepted: \"prometheus\")\n")
+        // A --config that names no file is an error, not the default thresholds.
+        let typo = try await cluster.run(["dashboards", "export", "--config", "wrangler.tmol"])
+        #expect(typo.status != 0 && typo.output.contains("wrangler.tmol"), "\(typo.output)")
     }
 
     // MARK: - Support
