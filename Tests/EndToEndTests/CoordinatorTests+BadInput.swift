@@ -52,6 +52,12 @@ extension CoordinatorTests {
             BadRequest(path: "/admin/versions",
                        body: "{\"rules\": [{\"name\": \"API\", \"limit\": 5, \"period\": 60, \"algorithm\": \"leaky\"}]}",
                        status: 422, field: "rules[0].algorithm"),
+            BadRequest(path: "/admin/versions",
+                       body: "{\"rules\": [{\"name\": \"A\", \"limit\": 5, \"period\": 60, \"algorithm\": \"gcra\"}, {\"name\": \"B\", \"limit\": 5, \"period\": 60}]}",
+                       status: 422, field: "rules[1].algorithm"),
+            BadRequest(path: "/admin/versions",
+                       body: "{\"rules\": [{\"name\": \"A\", \"limit\": \"5\", \"period\": 60, \"algorithm\": \"gcra\"}]}",
+                       status: 422, field: "rules[0].limit"),
             BadRequest(path: "/admin/rollback", body: "{\"version\": \"v-0000000000000000\"}", status: 404, field: "v-0000000000000000"),
             BadRequest(path: "/admin/rollback", body: "{\"version\": ", status: 400, field: "body"),
         ]

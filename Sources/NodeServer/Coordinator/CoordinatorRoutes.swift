@@ -113,7 +113,7 @@ final class CoordinatorRoutes: HTTPResponder {
         for (index, item) in items.enumerated() {
             let field = "rules[\(index)]"
             guard case .object(let members) = item else { throw CoordinatorError.badRequest(field, "expected an object") }
-            let rule = RequestBody(members: members)
+            let rule = RequestBody(members: members, prefix: "\(field).")
             let algorithmName = try rule.requiredString("algorithm")
             guard let algorithm = Algorithm(rawValue: algorithmName) else {
                 throw CoordinatorError.badRequest("\(field).algorithm", "unknown algorithm \"\(algorithmName)\"")
@@ -202,8 +202,9 @@ final class CoordinatorRoutes: HTTPResponder {
 }
 
 extension RequestBody {
-    init(members: [(String, JSONValue)]) {
+    init(members: [(String, JSONValue)], prefix: String = "") {
         self.members = members
+        self.prefix = prefix
     }
 }
 

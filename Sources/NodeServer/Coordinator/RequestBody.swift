@@ -3,6 +3,8 @@ import JSONCore
 /// A JSON request body read field by field, each failure naming the field.
 struct RequestBody {
     let members: [(String, JSONValue)]
+    /// Put before a field's name in errors: `rules[3].` for a nested object.
+    var prefix = ""
 
     init(_ bytes: [UInt8]) throws(CoordinatorError) {
         if bytes.isEmpty {
@@ -27,12 +29,12 @@ struct RequestBody {
         switch self[name] {
         case nil, .null?: return nil
         case .string(let value)?: return value
-        case let other?: throw .badRequest(name, "expected string, got \(other.typeName)")
+        case let other?: throw .badRequest(prefix + name, "expected string, got \(other.typeName)")
         }
     }
 
     func requiredString(_ name: String) throws(CoordinatorError) -> String {
-        guard let value = try string(name), !value.isEmpty else { throw .badRequest(name, "is required") }
+        guard let value = try string(name), !value.isEmpty else { throw .badRequest(prefix + name, "is required") }
         return value
     }
 
@@ -40,7 +42,7 @@ struct RequestBody {
         switch self[name] {
         case nil, .null?: return nil
         case .integer(let value)?: return value
-        case let other?: throw .badRequest(name, "expected integer, got \(other.typeName)")
+        case let other?: throw .badRequest(prefix + name, "expected integer, got \(other.typeName)")
         }
     }
 
@@ -48,7 +50,7 @@ struct RequestBody {
         switch self[name] {
         case nil, .null?: return false
         case .bool(let value)?: return value
-        case let other?: throw .badRequest(name, "expected boolean, got \(other.typeName)")
+        case let other?: throw .badRequest(prefix + name, "expected boolean, got \(other.typeName)")
         }
     }
 }
