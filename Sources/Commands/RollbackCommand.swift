@@ -17,8 +17,12 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Why (journalled).")
     var message: String?
 
-    @Option(name: .long, help: "Seconds to wait for every node to answer with the version.")
+    @Option(name: .long, help: "Seconds to wait for every node to answer with the version (1-3600).")
     var timeout: Int = 10
+
+    func validate() throws {
+        guard (1...3600).contains(timeout) else { throw ValidationError("--timeout: must be 1 to 3600 seconds, got \(timeout)") }
+    }
 
     func run() async throws {
         let config = try options.load()

@@ -29,7 +29,7 @@ extension ConfigLoader {
         // A misspelt key would otherwise be a setting silently left at its default.
         root.rejectUnknownKeys(known: ["certs_dir", "coordinator", "nodes", "replicas", "on_unavailable", "forward_window_us"],
                                into: &problems)
-        let certsDir = root.string("certs_dir", into: &problems) ?? "cluster/certs/\(environment)"
+        let certsDir = nonEmptyPath(root, "certs_dir", into: &problems) ?? "cluster/certs/\(environment)"
         topology.certsDir = resolve(certsDir, against: baseDirectory)
 
         if let coordinator = root.table("coordinator", into: &problems) {
@@ -52,7 +52,7 @@ extension ConfigLoader {
             let http = port(entry, "http_port", host: host, listeners: &listeners, into: &problems)
             let peer = port(entry, "peer_port", host: host, listeners: &listeners, into: &problems)
             let dataDir = resolve(
-                entry.string("data_dir", into: &problems) ?? "cluster/data/\(environment)/\(id ?? "")",
+                nonEmptyPath(entry, "data_dir", into: &problems) ?? "cluster/data/\(environment)/\(id ?? "")",
                 against: baseDirectory)
             // Two nodes appending to one SQLite log would corrupt it.
             if let first = firstDataDir[dataDir] {
@@ -89,6 +89,17 @@ extension ConfigLoader {
             topology.forwardWindowMicros = window
         }
         return topology
+    }
+
+    /// A path key, nil when absent; an empty one is an error (it would resolve
+    /// to the project directory itself).
+    private static func nonEmptyPath(_ table: TableReader, _ key: String, into problems: inout [ConfigError]) -> String? {
+        guard let path = table.string(key, into: &problems) else { return nil }
+        guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
+            problems.append(table.error(.invalidValue, key, "must not be empty"))
+            return nil
+        }
+        return path
     }
 
     /// `on_unavailable = "deny" | "allow"` (DESIGN.md §6), nil when absent or invalid.

@@ -134,6 +134,18 @@ struct TopologyTests {
         #expect(fixture.problems().contains { $0.code == .unknownKey })
     }
 
+    @Test("An empty data_dir or certs_dir is an error naming it, not the project directory")
+    func emptyPaths() throws {
+        let text = ConfigFixture.threeNodeTopology()
+            .replacingOccurrences(of: "certs_dir = \"cluster/certs/test\"", with: "certs_dir = \"\"")
+            .replacingOccurrences(of: "data_dir = \"cluster/data/test/n2\"", with: "data_dir = \" \"")
+        let fixture = try ConfigFixture(cluster: ["development": text])
+        #expect(fixture.messages() == [
+            "cluster/development.toml: certs_dir: must not be empty",
+            "cluster/development.toml: nodes[1].data_dir: must not be empty",
+        ])
+    }
+
     @Test("replicas must be 1 or 2", arguments: ["0", "3"])
     func replicasRange(replicas: String) throws {
         let text = ConfigFixture.threeNodeTopology().replacingOccurrences(of: "replicas = 2", with: "replicas = \(replicas)")

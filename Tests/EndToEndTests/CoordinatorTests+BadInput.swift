@@ -135,6 +135,8 @@ extension CoordinatorTests {
             (["deploy", "--percent", "50", "--frobnicate"], ["--frobnicate"]),
             (["deployments", "list", "--limit", "0"], ["limit"]),
             (["rollback", "v-0000000000000000"], ["v-0000000000000000"]),
+            (["rollback", "--timeout", "-1"], ["--timeout"]),
+            (["rollback", "--timeout", "0"], ["--timeout"]),
             (["rollout", "promote"], ["promote"]),
         ]
         // Unknown subcommands, without the `--env` that cli(_:) appends (it
