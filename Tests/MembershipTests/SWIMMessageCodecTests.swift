@@ -14,7 +14,7 @@ struct SWIMMessageCodecTests {
         let payload = [
             Fixtures.member("n1", .alive(incarnation: 0)),
             Fixtures.member("n2", .suspect(incarnation: 300, suspectedBy: ["n1", "n3", "n4"])),
-            Fixtures.member("n3", .dead(incarnation: .max)),
+            Fixtures.member("n3", .dead(incarnation: SWIMMessage.maxIncarnation)),
             Member(metadata: unicode, status: .left(incarnation: 7)),
         ]
         return [
@@ -79,6 +79,13 @@ struct SWIMMessageCodecTests {
         #expect(code([4, 1, 2, 0xC3, 0x28]) == .invalidField)
         // A peer port above 65535
         #expect(code([8, 2] + Array("n1".utf8) + [0, 0x80, 0x80, 0x04]) == .invalidField)
+        // An incarnation past the largest accepted, which a refutation would overflow
+        let huge = SWIMMessage.gossip(payload: [Fixtures.member("n1", .dead(incarnation: UInt64.max))]).encode()
+        #expect(code(huge) == .invalidField)
+        let ackHuge = SWIMMessage.ack(sequence: 1, target: "n1", incarnation: SWIMMessage.maxIncarnation + 1, payload: []).encode()
+        #expect(code(ackHuge) == .invalidField)
+        let largest = SWIMMessage.gossip(payload: [Fixtures.member("n1", .alive(incarnation: SWIMMessage.maxIncarnation))])
+        #expect(code(largest.encode()) == nil, "the largest accepted incarnation decodes")
         // An unknown status tag
         let leave = SWIMMessage.leave(member: Fixtures.member("n1", .left(incarnation: 1))).encode()
         var badTag = leave

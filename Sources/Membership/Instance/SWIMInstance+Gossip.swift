@@ -119,6 +119,7 @@ extension SWIMInstance {
     }
 
     private mutating func refute(above incarnation: Incarnation, claim: MemberStatus) -> [SWIMDirective] {
+        // The codec refuses incarnations above SWIMMessage.maxIncarnation, so this cannot overflow.
         self.incarnation = max(self.incarnation, incarnation) + 1
         self.enqueueGossip(self.myself.id)
         return [Self.log(.info, "refuting \(claim) about myself with incarnation \(self.incarnation)")]

@@ -24,6 +24,10 @@ extension SWIMMessage {
     static let maxMembers = 4_096
     /// Largest `suspectedBy` set accepted; Lifeguard needs only `K + 1`.
     static let maxSuspectors = 64
+    /// Largest incarnation accepted. Nodes start at their wall clock in ms
+    /// (about 2^41) and add one per refutation; a peer claiming more could
+    /// make the refutation overflow.
+    public static let maxIncarnation: UInt64 = 1 << 62
     static let maxIdentifierBytes = 255
     static let maxBuildBytes = 256
     /// A day: no probe timeout is longer; anything larger is garbage.
@@ -127,7 +131,7 @@ extension SWIMMessage {
         case .ack:
             let sequence = try reader.varint("ack.sequence")
             let target = try reader.string("ack.target", maxBytes: Self.maxIdentifierBytes)
-            let incarnation = try reader.varint("ack.incarnation")
+            let incarnation = try reader.incarnation("ack.incarnation")
             let payload = try reader.readMembers("ack.payload")
             return .ack(sequence: sequence, target: target, incarnation: incarnation, payload: payload)
         case .nack:
@@ -222,10 +226,16 @@ extension WireReader {
         return members
     }
 
+    /// An incarnation, at most ``SWIMMessage/maxIncarnation``: a member
+    /// refutes by moving one past what it hears, which must not overflow.
+    fileprivate mutating func incarnation(_ field: @autoclosure () -> String) throws(WireError) -> Incarnation {
+        UInt64(try self.bounded(field(), limit: Int64(SWIMMessage.maxIncarnation)))
+    }
+
     fileprivate mutating func readMember(_ field: @autoclosure () -> String) throws(WireError) -> Member {
         let metadata = try self.readMetadata("\(field()).metadata")
         let tag = try self.byte("\(field()).status")
-        let incarnation = try self.varint("\(field()).status.incarnation")
+        let incarnation = try self.incarnation("\(field()).status.incarnation")
         let status: MemberStatus
         switch tag {
         case 0:
