@@ -129,6 +129,13 @@ struct SnapshotTests {
         #expect(accepted > 0, "some mutations must decode, or the test checks nothing")
     }
 
+    @Test("an entry when the snapshot names no rule is refused, not read as rule 0 of none")
+    func entryWithoutRules() {
+        // rule count 0; entry count 1; rule index 0; an empty key; then state bytes.
+        let framed = Self.frame([0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00])
+        #expect(throws: SnapshotError.self) { try LimiterTable(snapshot: framed) }
+    }
+
     @Test("rejects unknown versions and foreign files by name")
     func header() throws {
         var bytes = LimiterTable().encodeSnapshot()

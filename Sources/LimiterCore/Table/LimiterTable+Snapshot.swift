@@ -132,7 +132,8 @@ extension LimiterTable {
         for _ in 0..<ruleCount {
             ruleNames.append(try reader.string("rule name"))
         }
-        let entryCount = try reader.count("entry count", atMost: reader.remaining / 4)
+        // No rule names, no entries: an entry's rule index could name none.
+        let entryCount = try reader.count("entry count", atMost: ruleNames.isEmpty ? 0 : reader.remaining / 4)
         var states: [CounterKey: CounterState] = [:]
         states.reserveCapacity(entryCount)
         for _ in 0..<entryCount {
