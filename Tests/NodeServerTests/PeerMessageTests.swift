@@ -50,6 +50,23 @@ struct PeerMessageTests {
         }
     }
 
+    @Test("An owner's answer with a wait or remaining no decision can hold is refused, so rendering it cannot overflow")
+    func outOfRangeDecisions() throws {
+        func results(remaining: Int = 1, reset: Int64 = 5, retry: Int64 = 0) -> PeerMessage {
+            .checkResults(ForwardedResults(requestID: 1, epoch: 1, items: [
+                .decided(CheckResult(decision: Decision(allowed: false, limit: 10, remaining: remaining, resetMs: reset, retryAfterMs: retry),
+                                     rule: "API", version: "v-1", node: "n2")),
+            ]))
+        }
+        #expect(try PeerMessage(decoding: results(reset: ForwardedResults.maxWaitMs).buffer) == results(reset: ForwardedResults.maxWaitMs))
+        for bad in [results(reset: .max), results(retry: .max), results(reset: -1), results(remaining: -1), results(remaining: Int(Int32.max) + 1)] {
+            #expect(throws: PeerMessage.DecodingError.self, "\(bad)") { try PeerMessage(decoding: bad.buffer) }
+        }
+        // And rendering never traps, whatever it is given.
+        #expect(CheckResult.ceilSeconds(.max) == Int64.max / 1000 + 1)
+        #expect(CheckResult.ceilSeconds(1) == 1 && CheckResult.ceilSeconds(1000) == 1 && CheckResult.ceilSeconds(1001) == 2)
+    }
+
     @Test("A message from a newer protocol version with fields appended still decodes to what this build knows")
     func newerVersionAppendedFields() throws {
         for message in Self.samples {

@@ -49,7 +49,8 @@ public struct CheckResult: Sendable, Hashable {
         return headers
     }
 
-    static func ceilSeconds(_ ms: Int64) -> Int64 { ms <= 0 ? 0 : (ms + 999) / 1000 }
+    /// Whole seconds, rounded up; cannot overflow, whatever `ms` a peer sent.
+    static func ceilSeconds(_ ms: Int64) -> Int64 { ms <= 0 ? 0 : ms / 1000 + (ms % 1000 == 0 ? 0 : 1) }
 
     /// An sf-string (RFC 8941 §3.3.3): quotes and backslashes escaped; rule
     /// names are validated ASCII so nothing else needs care.

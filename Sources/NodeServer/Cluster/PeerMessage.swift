@@ -294,6 +294,10 @@ struct ForwardedAnswers: Sendable {
 /// The owner's answer to a ``ForwardedBatch``: one item per check, and the
 /// owner's own placement epoch.
 struct ForwardedResults: Sendable, Equatable {
+    /// The longest `reset_ms` or `retry_after_ms` accepted from a peer: 2^53 ms,
+    /// exact in JSON and far past any rule's period.
+    static let maxWaitMs: Int64 = 1 << 53
+
     enum Item: Sendable, Equatable {
         /// Decided here.
         case decided(CheckResult)
@@ -363,6 +367,12 @@ struct ForwardedResults: Sendable, Equatable {
                 let remaining = try reader.signed64("\(field()).remaining")
                 let reset = try reader.signed64("\(field()).reset_ms")
                 let retry = try reader.signed64("\(field()).retry_after_ms")
+                // What a decision can hold: the answer is rendered from these on the entry node.
+                guard (0...Int64(Int32.max)).contains(remaining), (0...Self.maxWaitMs).contains(reset),
+                      (0...Self.maxWaitMs).contains(retry) else {
+                    throw reader.error(.invalidField, "\(field()): remaining \(remaining), reset_ms \(reset) or retry_after_ms \(retry) "
+                                       + "outside what a decision can hold")
+                }
                 let rule = try reader.string("\(field()).rule", maxBytes: PeerMessage.maxNameBytes, reusing: last?.rule)
                 let version = try reader.string("\(field()).version", maxBytes: PeerMessage.maxVersionBytes, reusing: last?.version)
                 let node = try reader.string("\(field()).node", maxBytes: PeerMessage.maxNameBytes, reusing: last?.node)
