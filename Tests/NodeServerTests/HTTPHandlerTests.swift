@@ -211,6 +211,56 @@ struct HTTPHandlerTests {
         #expect(!channel.isActive)
     }
 
+    @Test("an Upgrade or CONNECT request, after which NIO's decoder parses nothing, is answered and the connection closed")
+    func upgradeCloses() throws {
+        for request in ["GET /health HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
+                        "CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n"] {
+            let channel = try handlerChannel(Responder())
+            try channel.writeInbound(ByteBuffer(string: request))
+            // Bytes after it would only pile up in the decoder.
+            try channel.writeInbound(ByteBuffer(string: String(repeating: "x", count: 4096)))
+            let text = try output(channel)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n") && text.lowercased().contains("connection: close"), "\(text)")
+            channel.embeddedEventLoop.run()
+            #expect(!channel.isActive, "\(request)")
+        }
+    }
+
+    /// Counts the reads that reach the socket end of the pipeline.
+    final class ReadCounter: ChannelOutboundHandler, @unchecked Sendable {
+        typealias OutboundIn = Any
+        var reads = 0
+        func read(context: ChannelHandlerContext) {
+            reads += 1
+            context.read()
+        }
+    }
+
+    @Test("while the client does not read its answers (the channel is not writable) the server stops reading; writable again, it reads")
+    func backpressure() throws {
+        let counter = ReadCounter()
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try channel.pipeline.syncOperations.addHandlers(
+            counter, ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+            HTTPHandler(responder: Responder(), maxBody: 1 << 20))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
+        channel.read()
+        #expect(counter.reads == 1)
+
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        channel.read()
+        channel.read()
+        #expect(counter.reads == 1, "reads held while the answers wait")
+
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(counter.reads == 2, "one held read released")
+        channel.read()
+        #expect(counter.reads == 3)
+    }
+
     @Test("garbage on an idle connection gets NIO's bare 400 and a close")
     func garbage() throws {
         let channel = try handlerChannel(Responder())

@@ -27,7 +27,7 @@ struct PeerMessageFuzzTests {
         Member(metadata: MemberMetadata(id: "n3", peerAddress: HostPort(host: "h3", port: 1), httpAddress: HostPort(host: "h3", port: 65_535),
                                         build: "é"), status: .dead(incarnation: 0)),
         Member(metadata: MemberMetadata(id: "n4", peerAddress: HostPort(host: "", port: 0), httpAddress: HostPort(host: "", port: 0),
-                                        build: ""), status: .left(incarnation: UInt64.max)),
+                                        build: ""), status: .left(incarnation: SWIMMessage.maxIncarnation)),
     ]
 
     static let rules: [String: Rule] = [
@@ -58,7 +58,7 @@ struct PeerMessageFuzzTests {
             .checkResults(ForwardedResults(requestID: 41, epoch: 3, items: [
                 .decided(CheckResult(decision: Decision(allowed: true, limit: 100, remaining: 7, resetMs: 5, retryAfterMs: 0),
                                      rule: "API", version: "v-1", node: "n2")),
-                .decided(CheckResult(decision: Decision(allowed: false, limit: 1, remaining: -1, resetMs: -4, retryAfterMs: Int64.max),
+                .decided(CheckResult(decision: Decision(allowed: false, limit: 1, remaining: 0, resetMs: 0, retryAfterMs: ForwardedResults.maxWaitMs),
                                      rule: "GCRA", version: "v-2", node: "n3")),
                 .notMine(owner: "n3"),
                 .notMine(owner: nil),

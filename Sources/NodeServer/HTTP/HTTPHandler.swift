@@ -94,8 +94,13 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             body.writeBuffer(&chunk)
             state = .receiving(head, body)
-        case (.end, .receiving(let head, let body)):
+        case (.end, .receiving(var head, let body)):
             state = .idle
+            if Self.endsParsing(head) {
+                // NIO's decoder stops parsing after an upgrade or CONNECT and would
+                // buffer whatever follows: answer it, then close.
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+            }
             if let checkResponder, head.method == .POST, head.uri == "/v1/check" {
                 dispatchCheck(checkResponder, context: context, body: body, keepAlive: head.isKeepAlive)
             } else {
@@ -191,7 +196,7 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .plainCheck(let body): dispatchCheck(checkResponder!, context: context, body: body, keepAlive: true)
             }
         }
-        if deferred.isEmpty && readHeld {
+        if deferred.isEmpty && readHeld && context.channel.isWritable {
             readHeld = false
             context.read()
         }
@@ -212,10 +217,25 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Pauses reading while events wait for an owed answer, so a client that
-    /// pipelines cannot make the node buffer without bound.
+    /// Whether the decoder parses nothing after this request: an `Upgrade`
+    /// (this server never switches protocols) or `CONNECT`.
+    static func endsParsing(_ head: HTTPRequestHead) -> Bool {
+        head.method == .CONNECT || head.headers.contains(name: "upgrade")
+    }
+
+    /// Pauses reading while events wait for an owed answer, and while the
+    /// answers already written wait for the client to read them, so a client
+    /// that pipelines, or never reads, cannot make the node buffer without bound.
     func read(context: ChannelHandlerContext) {
-        if deferred.isEmpty { context.read() } else { readHeld = true }
+        if deferred.isEmpty && context.channel.isWritable { context.read() } else { readHeld = true }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable && deferred.isEmpty && readHeld {
+            readHeld = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

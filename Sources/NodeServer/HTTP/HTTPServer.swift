@@ -48,7 +48,10 @@ public final class HTTPServer: Service {
                         try channel.pipeline.syncOperations.addHandler(CheckRequestReader(handler: handler, maxBody: maxBody))
                     }
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                        // The decoder hands on bodies as they are parsed, so its buffer holds
+                        // at most a head or a partial chunk; anything larger is a client to drop.
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes),
+                                             maximumBufferSize: max(2 * maxBody, 256 * 1024)),
                         handler
                     )
                 }
