@@ -185,6 +185,15 @@ struct ReplicationEngineTests {
         }
     }
 
+    @Test("fenced owners are capped at 4,096 names, so peers naming new ones cannot grow the set without bound; the first ones stay fenced")
+    func fencedOwnersAreCapped() throws {
+        let pair = try Self.pair()
+        pair.n2.fence(["n1"])
+        pair.n2.fence((0..<5_000).map { "bogus-\($0)" })
+        #expect(pair.n2.fencedOwners.count == LimiterEngine.maxFenced)
+        #expect(pair.n2.fencedOwners.contains("n1"))
+    }
+
     @Test("an import is paged in counter order: the pages together are exactly the counters the requester holds a place for")
     func pagedExport() async throws {
         let pair = try Self.pair()

@@ -144,7 +144,7 @@ extension LimiterEngine {
                 return .refuse("\(nodeID) holds counters decided in \(sender)'s stead; \(sender) must import first")
             }
             // The sender stood in for these owners: so does this copy.
-            state.fenced.formUnion(fences.filter { $0 != nodeID })
+            state.fence(fences.filter { $0 != nodeID })
             for event in events where ownsHere(event.namespace, event.key) {
                 return .refuse("\(nodeID) owns \(event.key) under its view")
             }
@@ -187,7 +187,7 @@ extension LimiterEngine {
     func export(for requester: String, ring: HashRing, places: Int, namespaceOf: (String) -> String?,
                 after: CounterKey? = nil, limit: Int = .max) -> (states: LimiterTable, next: CounterKey?) {
         let table = state.withLock { state in
-            if after == nil { state.fenced.remove(requester) }
+            if after == nil { state.unfence(requester) }
             return state.table
         }
         var counters = table.states.keys.filter { counter in
@@ -259,7 +259,7 @@ extension LimiterEngine {
     /// Refuses copies from `nodes` until they import: they left this node's
     /// ring, so others decide their keys now and their counts go stale.
     func fence(_ nodes: some Sequence<String>) {
-        state.withLock { $0.fenced.formUnion(nodes) }
+        state.withLock { $0.fence(nodes) }
     }
 
     /// Owners this node stands in for until they import (diagnostics, tests).

@@ -34,8 +34,21 @@ public final class LimiterEngine: Sendable {
         var store: Store
         /// Owners this node decided keys for in their stead (failover): their
         /// replication is refused until they import this node's counters.
-        var fenced: Set<String> = []
+        private(set) var fenced: Set<String> = []
+
+        /// Adds owners to ``fenced``, up to ``maxFenced`` of them: the names come
+        /// from peers, and a cluster has far fewer nodes (SWIM's member lists
+        /// hold at most 4,096).
+        mutating func fence(_ owners: some Sequence<String>) {
+            for owner in owners where fenced.count < LimiterEngine.maxFenced { fenced.insert(owner) }
+        }
+
+        /// An owner that imported is no longer fenced.
+        mutating func unfence(_ owner: String) { fenced.remove(owner) }
     }
+
+    /// The most owners one node keeps fenced.
+    static let maxFenced = 4_096
 
     public let nodeID: String
     let clock: any WallClock
@@ -158,7 +171,7 @@ public final class LimiterEngine: Sendable {
                     events.append(NewEvent(namespace: rule.namespaceID, key: check.request.key, rule: rule.name,
                                            atMs: now, hits: check.request.hits))
                     admitted.append(index)
-                    if !check.standingInFor.isEmpty { state.fenced.formUnion(check.standingInFor) }
+                    if !check.standingInFor.isEmpty { state.fence(check.standingInFor) }
                 }
                 results.append(CheckResult(decision: decision, rule: rule.name, version: check.version, node: nodeID))
             }
