@@ -5,9 +5,13 @@ import NIOCore
 /// loop and writes its reply, tagged with the request's correlation id, when
 /// the responder calls back (from any thread). It sits after
 /// ``PeerSessionHandler``, so the first frame it sees is the checked hello.
-final class PeerRequestDispatcher: ChannelInboundHandler {
+/// It stops reading while replies wait for the peer to read them (the
+/// channel is not writable), so a peer that asks and never reads cannot make
+/// this node queue replies without bound.
+final class PeerRequestDispatcher: ChannelDuplexHandler {
     typealias InboundIn = PeerFrame
     typealias InboundOut = PeerFrame
+    typealias OutboundIn = PeerFrame
     typealias OutboundOut = PeerFrame
 
     private let responder: PeerResponder
@@ -17,6 +21,8 @@ final class PeerRequestDispatcher: ChannelInboundHandler {
     private let logger: Logger
     private var peer: String?
     private var inFlight = 0
+    /// A `read` held back while the channel is not writable.
+    private var readHeld = false
 
     init(responder: @escaping PeerResponder, maxFrameSize: Int, maxInFlight: Int, onRejected: @escaping PeerRejectionHandler,
          logger: Logger) {
@@ -68,6 +74,18 @@ final class PeerRequestDispatcher: ChannelInboundHandler {
             // The connection task logs and closes it.
             context.fireChannelRead(data)
         }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable { context.read() } else { readHeld = true }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable && readHeld {
+            readHeld = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private static func answer(_ reply: ByteBuffer?, to correlationID: UInt64, maxFrameSize: Int) -> PeerFrame {
