@@ -92,4 +92,34 @@ struct RuleVersionsTests {
         }
         #expect(versions.deployment == Deployment(epoch: 5, stable: stableSet.version, canary: canarySet.version, percent: 50))
     }
+
+    @Test("Beyond 8 installed versions, each switch uninstalls the oldest ones not served, and their series leave /metrics")
+    func oldVersionsAreUninstalled() throws {
+        let metrics = EngineMetrics(node: "n1")
+        let versions = RuleVersions(stable: stableSet, metrics: metrics)
+        let sets = (1...12).map { RuleSet(rules: ["API": rule("API", limit: 10 + $0)]) }
+        var epoch: UInt64 = 0
+        for (index, set) in sets.enumerated() {
+            versions.install(set)
+            epoch += 1
+            // Each version is the canary for a while, over the first stable.
+            try versions.apply(Deployment(epoch: epoch, stable: stableSet.version, canary: set.version, percent: 10 + index))
+            #expect(versions.installedVersions.count <= RuleVersions.maxInstalled)
+        }
+        let installed = Set(versions.installedVersions)
+        #expect(installed.count == RuleVersions.maxInstalled)
+        #expect(installed.contains(stableSet.version), "the served stable version stays, however old")
+        #expect(installed.isSuperset(of: sets.suffix(RuleVersions.maxInstalled - 1).map(\.version)), "the newest stay")
+        #expect(installed.isDisjoint(with: sets.prefix(12 - (RuleVersions.maxInstalled - 1)).map(\.version)), "the oldest went")
+        let text = String(decoding: metrics.prometheusText(), as: UTF8.self)
+        #expect(!text.contains("version=\"\(sets[0].version)\""), "an uninstalled version's series are no longer exported")
+        #expect(text.contains("version=\"\(sets[11].version)\""))
+        // A deployment serving an uninstalled version needs it pushed again.
+        #expect(throws: RuleVersions.Failure.notInstalled(sets[0].version)) {
+            try versions.apply(Deployment(epoch: epoch + 1, stable: sets[0].version))
+        }
+        versions.install(sets[0])
+        try versions.apply(Deployment(epoch: epoch + 1, stable: sets[0].version))
+        #expect(versions.current.stable.id == sets[0].version)
+    }
 }

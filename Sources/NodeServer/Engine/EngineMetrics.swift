@@ -13,6 +13,14 @@ public final class EngineMetrics: Sendable {
         let latency: CoreMetrics.Timer
         let errors: CoreMetrics.Counter
 
+        /// Unregisters the four series.
+        func destroy() {
+            requests.destroy()
+            blocked.destroy()
+            latency.destroy()
+            errors.destroy()
+        }
+
         @inline(__always)
         func record(allowed: Bool, latencyNanos: UInt64) {
             requests.increment()

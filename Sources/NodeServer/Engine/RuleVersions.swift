@@ -18,6 +18,11 @@ public final class InstalledVersion: Sendable {
     }
 
     public var id: String { ruleSet.version }
+
+    /// Stops exporting this version's series; called once it is uninstalled.
+    func retireMetrics() {
+        for handles in metrics.values { handles.destroy() }
+    }
 }
 
 /// The rule-set versions installed on a node and the deployment that picks
@@ -79,8 +84,18 @@ public final class RuleVersions: Sendable {
 
     private struct State {
         var installed: [String: InstalledVersion]
+        /// Installed ids, oldest first: the order versions are uninstalled in.
+        var order: [String]
         var current: Current
     }
+
+    /// The most versions a node keeps installed. Beyond that the oldest one
+    /// the deployment does not serve is uninstalled, its series no longer
+    /// exported: a node applying deployments for months would otherwise keep
+    /// every rule set and export every version's series. A deployment push
+    /// carries its versions' rule sets, so a rollback to an uninstalled one
+    /// installs it again.
+    public static let maxInstalled = 8
 
     let metrics: EngineMetrics
     private let state: Mutex<State>
@@ -89,7 +104,7 @@ public final class RuleVersions: Sendable {
     public init(stable: RuleSet, metrics: EngineMetrics) {
         self.metrics = metrics
         let version = InstalledVersion(ruleSet: stable, metrics: metrics)
-        state = Mutex(State(installed: [version.id: version],
+        state = Mutex(State(installed: [version.id: version], order: [version.id],
                             current: Current(deployment: Deployment(epoch: 0, stable: version.id), stable: version, canary: nil)))
     }
 
@@ -113,15 +128,30 @@ public final class RuleVersions: Sendable {
         return state.withLock { state in
             if let existing = state.installed[version.id] { return existing }
             state.installed[version.id] = version
+            state.order.append(version.id)
             return version
         }
+    }
+
+    /// Uninstalls the oldest versions beyond ``maxInstalled`` that the
+    /// deployment does not serve. Only after a switch: a push installs its
+    /// versions first, then applies the deployment that serves them.
+    private static func uninstallOldest(_ state: inout State) -> [InstalledVersion] {
+        var retired: [InstalledVersion] = []
+        var serving: Set<String> = [state.current.stable.id]
+        if let canary = state.current.canary { serving.insert(canary.id) }
+        while state.installed.count > maxInstalled, let index = state.order.firstIndex(where: { !serving.contains($0) }) {
+            let id = state.order.remove(at: index)
+            if let version = state.installed.removeValue(forKey: id) { retired.append(version) }
+        }
+        return retired
     }
 
     /// Switches to `deployment` if its epoch is newer and its versions are
     /// installed; the switch is one pointer swap, so checks see either the
     /// old split or the new one, never a mix.
     public func apply(_ deployment: Deployment) throws(Failure) {
-        try state.withLock { state throws(Failure) in
+        let retired = try state.withLock { state throws(Failure) -> [InstalledVersion] in
             guard deployment.epoch > state.current.deployment.epoch else {
                 throw .staleEpoch(offered: deployment.epoch, current: state.current.deployment.epoch)
             }
@@ -132,6 +162,8 @@ public final class RuleVersions: Sendable {
                 canary = installed
             }
             state.current = Current(deployment: deployment, stable: stable, canary: canary)
+            return Self.uninstallOldest(&state)
         }
+        for old in retired { old.retireMetrics() }
     }
 }
