@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 @testable import PeerTransport
 
@@ -43,5 +44,35 @@ struct PeerRequestDispatcherTests {
         channel.isWritable = true
         channel.pipeline.fireChannelWritabilityChanged()
         #expect(counter.reads == 2, "the held read goes out")
+    }
+
+    @Test("one-way messages count against the in-flight cap until the responder is done: beyond it they are dropped as overload")
+    func onewayCap() throws {
+        let replies = Mutex<[PeerReply]>([])
+        let handled = Mutex(0)
+        let rejected = Mutex<[PeerRejection.Reason]>([])
+        let dispatcher = PeerRequestDispatcher(responder: { _, _, reply in
+            handled.withLock { $0 += 1 }
+            replies.withLock { $0.append(reply) }
+        }, maxFrameSize: 1 << 20, maxInFlight: 2, onRejected: { rejection in rejected.withLock { $0.append(rejection.reason) } },
+           logger: Logger(label: "test"))
+        let channel = EmbeddedChannel(handler: dispatcher)
+        defer { _ = try? channel.finish() }
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeInbound(PeerFrame(kind: .hello, correlationID: 0, payload: ByteBuffer(string: "n2")))
+        _ = try channel.readInbound(as: PeerFrame.self)
+
+        for id in 1...3 { try channel.writeInbound(PeerFrame(kind: .oneway, correlationID: UInt64(id), payload: ByteBuffer(string: "m"))) }
+        #expect(handled.withLock { $0 } == 2, "the third waits for no one: it is dropped")
+        #expect(rejected.withLock { $0 } == [.overload])
+        // The responder finishes one (from its own thread, as a commit would): room for one more.
+        let first = replies.withLock { $0[0] }
+        first(nil)
+        first(nil)  // A second call changes nothing.
+        channel.embeddedEventLoop.run()
+        for id in 4...5 { try channel.writeInbound(PeerFrame(kind: .oneway, correlationID: UInt64(id), payload: ByteBuffer(string: "m"))) }
+        #expect(handled.withLock { $0 } == 3)
+        #expect(rejected.withLock { $0 } == [.overload, .overload])
+        #expect(try channel.readOutbound(as: PeerFrame.self) == nil, "one-way messages are never answered")
     }
 }

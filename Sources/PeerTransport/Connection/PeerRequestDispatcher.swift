@@ -69,7 +69,28 @@ final class PeerRequestDispatcher: ChannelDuplexHandler {
                 }
             })
         case .oneway:
-            responder(peer, frame.payload, PeerReply { _ in })
+            // One-way messages count against the cap until the responder is
+            // done with them too: otherwise a peer could queue work without bound.
+            guard inFlight < maxInFlight else {
+                logger.warning("dropping a peer one-way message: too many in flight on one connection",
+                               metadata: ["peer": "\(peer)", "limit": "\(maxInFlight)"])
+                onRejected(PeerRejection(reason: .overload, peer: peer,
+                                         message: "a one-way message beyond \(maxInFlight) requests in flight on this connection"))
+                return
+            }
+            inFlight += 1
+            let dispatcher = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let once = NIOLoopBoundBox(false, eventLoop: context.eventLoop)
+            let eventLoop = context.eventLoop
+            responder(peer, frame.payload, PeerReply { _ in
+                // Nothing goes back; the message only stops counting.
+                let finish: @Sendable () -> Void = {
+                    guard !once.value else { return }
+                    once.value = true
+                    dispatcher.value.inFlight -= 1
+                }
+                if eventLoop.inEventLoop { finish() } else { eventLoop.execute(finish) }
+            })
         case .hello, .response, .error:
             // The connection task logs and closes it.
             context.fireChannelRead(data)
