@@ -1,11 +1,12 @@
 /// The rolling window the coordinator keeps over its scrapes (DESIGN.md §8):
-/// each node's cumulative counters over the last `alert_window_s`, and the
+/// each series' cumulative counters over the last `alert_window_s`, and the
 /// figures the alert rules read from them.
 ///
-/// Counters are kept per node (a series) and never summed before
-/// differencing: when one node of three restarts, the cluster-wide sum
-/// drops by that node's whole history, and treating that drop as a reset
-/// would count the other nodes' history as fresh errors. Per series, a
+/// Counters are kept per series (the coordinator uses one per node and
+/// rule version) and never summed before differencing: when one node of
+/// three restarts, or stops exporting a version it uninstalled, the sum
+/// drops by that series' whole history, and treating that drop as a reset
+/// would count the other series' history as fresh errors. Per series, a
 /// decreasing counter is a reset that restarts from 0, as in Prometheus
 /// `increase()`; the increases are then summed (`sum(rate(...))`).
 ///
@@ -39,7 +40,7 @@ public struct CounterWindow: Sendable, Hashable, Codable {
         self.length = length
     }
 
-    /// Adds one scrape of `series` (a node id) taken at `at`, and forgets
+    /// Adds one scrape of `series` (a node and version) taken at `at`, and forgets
     /// what fell out of the window.
     @discardableResult
     public mutating func record(_ reading: CounterReading, series name: String, at: Int64) -> RecordResult {

@@ -1,14 +1,15 @@
 /// What happened cluster-wide over the alert window: the increase of each
-/// counter summed over nodes, and the error rate per second.
+/// counter summed over series (nodes, and versions on each), and the error
+/// rate per second.
 public struct WindowFigures: Sendable, Hashable, Codable {
     /// Requests answered in the window.
     public var requests: Int64
     public var blocked: Int64
     public var errors: Int64
-    /// Sum over nodes of each node's errors / its observed span, as
+    /// Sum over series of each series' errors / its observed span, as
     /// `sum(rate(rate_limit_errors_total[window]))` would.
     public var errorsPerSecond: Double
-    /// Nodes that contributed (at least two scrapes in the window).
+    /// Series that contributed (at least two scrapes in the window).
     public var series: Int
 
     public init(requests: Int64 = 0, blocked: Int64 = 0, errors: Int64 = 0, errorsPerSecond: Double = 0, series: Int = 0) {

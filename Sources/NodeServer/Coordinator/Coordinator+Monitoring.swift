@@ -20,14 +20,28 @@ extension Coordinator {
         }
         appendHistory(atMs: now, versions: totals)
         var evaluator = alerting
-        for (node, metrics) in scrape {
-            let sum = metrics.versions.values.reduce(VersionMetrics.zero) { $0.adding($1) }
-            _ = evaluator.onScrape(CounterReading(total: sum.decisions, blocked: sum.blocked, errors: sum.errors + metrics.unattributedErrors),
-                                   series: node, now: now)
-        }
+        for (series, reading) in Self.alertReadings(scrape) { _ = evaluator.onScrape(reading, series: series, now: now) }
         let result = evaluator.evaluate(now: now)
         setAlerting(evaluator)
         for notification in result.notifications { alerts.send(notification) }
+    }
+
+    /// What the alert window records of one scrape round: one series per node
+    /// and version, each counter as the node exports it, plus each node's
+    /// errors that name no version. A node that uninstalls an old version stops
+    /// exporting its series; a sum over versions would drop by that version's
+    /// whole history, which the window would take for a reset and count the
+    /// other versions' history as new.
+    static func alertReadings(_ scrape: [String: MetricsScrape]) -> [(series: String, reading: CounterReading)] {
+        var readings: [(series: String, reading: CounterReading)] = []
+        for (node, metrics) in scrape {
+            for (version, figures) in metrics.versions {
+                readings.append(("\(node) \(version)",
+                                 CounterReading(total: figures.decisions, blocked: figures.blocked, errors: figures.errors)))
+            }
+            readings.append(("\(node) unattributed", CounterReading(total: 0, blocked: 0, errors: metrics.unattributedErrors)))
+        }
+        return readings
     }
 
     /// `GET /api/summary`: the figures every operator view shows.
