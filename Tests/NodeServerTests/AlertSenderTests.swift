@@ -1,5 +1,9 @@
+import Alerting
 import Foundation
+import Logging
 @testable import NodeServer
+import Synchronization
+import TestSupport
 import Testing
 
 /// Where the coordinator sends alerts (`ALERT_WEBHOOK_URL`) and the roots an
@@ -32,5 +36,26 @@ struct AlertSenderTests {
             }
             #expect(error.description.hasPrefix("ALERT_WEBHOOK_URL:") && error.description.contains(bad), "\(error)")
         }
+    }
+
+    @Test("an alert's resolved never overtakes its firing still being delivered; another alert is not held up behind them")
+    func deliveryOrder() async throws {
+        let delivered = Mutex<[String]>([])
+        let sender = AlertSender(target: nil, logger: Logger(label: "test"), deliver: { alert in
+            // The first firing is slow to go out, as a delivery being retried is.
+            if alert.alert == "High Block Rate" && alert.status == .firing { try? await Task.sleep(for: .milliseconds(300)) }
+            delivered.withLock { $0.append("\(alert.alert) \(alert.status.rawValue)") }
+        })
+        func notification(_ name: String, _ status: AlertNotification.Status) -> AlertNotification {
+            AlertNotification(alert: name, severity: .warning, status: status, environment: "test", value: nil, threshold: nil,
+                              message: "", at: 0)
+        }
+        let running = Task { try await sender.run() }
+        defer { running.cancel() }
+        sender.send(notification("High Block Rate", .firing))
+        sender.send(notification("High Block Rate", .resolved))
+        sender.send(notification("Error Spike", .firing))
+        try await poll("three deliveries", within: .seconds(10)) { delivered.withLock { $0.count } == 3 }
+        #expect(delivered.withLock { $0 } == ["Error Spike firing", "High Block Rate firing", "High Block Rate resolved"])
     }
 }

@@ -67,12 +67,16 @@ final class AlertSender: Service {
     private let logger: Logger
     private let stream: AsyncStream<AlertNotification>
     private let continuation: AsyncStream<AlertNotification>.Continuation
+    /// Tests replace the webhook POST to watch the order of deliveries.
+    private let deliverOverride: (@Sendable (AlertNotification) async -> Void)?
 
     /// `target` nil: alerts are logged only (development without a webhook).
     /// An https `target` needs `tls`.
     init(target: Target?, tls: NIOSSLContext? = nil,
-         schedule: RetrySchedule = RetrySchedule(firstDelay: 500, maxDelay: 10_000, maxAttempts: 6), logger: Logger) {
+         schedule: RetrySchedule = RetrySchedule(firstDelay: 500, maxDelay: 10_000, maxAttempts: 6), logger: Logger,
+         deliver: (@Sendable (AlertNotification) async -> Void)? = nil) {
         precondition(target?.https != true || tls != nil, "an https webhook needs a TLS context")
+        deliverOverride = deliver
         self.target = target
         self.tls = target?.https == true ? tls : nil
         self.schedule = schedule
@@ -86,15 +90,30 @@ final class AlertSender: Service {
         continuation.yield(alert)
     }
 
+    /// Delivers each alert name's notifications in the order they were
+    /// queued (a "resolved" never overtakes the "firing" still being
+    /// retried); different alerts go out side by side.
     func run() async throws {
         await withDiscardingTaskGroup { group in
+            var lanes: [String: AsyncStream<AlertNotification>.Continuation] = [:]
             for await alert in stream.cancelOnGracefulShutdown() {
-                group.addTask { await self.deliver(alert) }
+                if let lane = lanes[alert.alert] {
+                    lane.yield(alert)
+                    continue
+                }
+                let (queued, lane) = AsyncStream.makeStream(of: AlertNotification.self)
+                lanes[alert.alert] = lane
+                lane.yield(alert)
+                group.addTask {
+                    for await next in queued { await self.deliver(next) }
+                }
             }
+            for lane in lanes.values { lane.finish() }
         }
     }
 
     private func deliver(_ alert: AlertNotification) async {
+        if let deliverOverride { return await deliverOverride(alert) }
         guard let target else { return }
         var attempt = 1
         while true {
