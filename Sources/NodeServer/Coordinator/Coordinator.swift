@@ -76,9 +76,7 @@ actor Coordinator {
         var savedBaselines: [String: MetricsScrape] = [:]
         if let saved = try journal.currentRollout() {
             rollout = saved.rollout
-            if let data = saved.baselines, let decoded = try? JSONDecoder().decode([String: [String: VersionMetrics]].self, from: data) {
-                savedBaselines = decoded.mapValues { MetricsScrape(versions: $0) }
-            }
+            if let data = saved.baselines, let decoded = Self.decodeBaselines(data) { savedBaselines = decoded }
         } else if let latest = try journal.latestDeployment() {
             rollout = Rollout(stable: latest.stable, epoch: latest.epoch)
         } else {
@@ -341,15 +339,18 @@ actor Coordinator {
             case .completed(let verdict, let final):
                 try commit(next, entry: entry(now, .completed, .completed, step.version, 100, final, verdict, window))
                 steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "passed"))
+                let number = rolloutNumber
                 await push(final)
-                // Published after the push, so a CLI that sees it finds the nodes switched.
-                ending = .completed(version: final.stable)
+                // Published after the push, so a CLI that sees it finds the nodes switched;
+                // unless another rollout started during the push, whose ending this is not.
+                if rolloutNumber == number { ending = .completed(version: final.stable) }
             case .rolledBack(let verdict, let split, let record):
                 try commit(next, entry: entry(now, .rollback, .rolledBack, step.version, step.percent, split, verdict, window))
                 steps.append(StepLine(percent: step.percent, verdict: verdict, outcome: "failed"))
                 // The push first: the alert must never delay the rollback.
+                let number = rolloutNumber
                 await push(split)
-                ending = .rolledBack(percent: record.percent, reason: record.reason)
+                if rolloutNumber == number { ending = .rolledBack(percent: record.percent, reason: record.reason) }
                 alerts.send(.automaticRollback(environment: environment, version: step.version, percent: record.percent,
                                                reason: record.reason, at: now,
                                                details: [("restored", .string(split.stable)), ("samples", .integer(verdict.samples))]))
@@ -399,7 +400,7 @@ actor Coordinator {
     private func commit(_ next: Rollout, entry: JournalEntry, baselines newBaselines: [String: MetricsScrape]? = nil)
         throws(CoordinatorError) {
         let kept = newBaselines ?? baselines
-        let data = try? JSONEncoder().encode(kept.mapValues(\.versions))
+        let data = Self.encode(baselines: kept)
         do {
             try journal.record(entry: entry, rollout: next, baselines: data)
         } catch {
@@ -456,16 +457,43 @@ actor Coordinator {
         return lastScrape
     }
 
-    /// A version's increase over all nodes since `baselines` (a node absent
-    /// from the baselines counts from zero; a counter reset counts from zero too).
+    /// A version's increase over all nodes since `baselines`. A node absent
+    /// from the baselines counts from zero, and so does a node that restarted
+    /// since (another start time): all its counters began again, though they
+    /// may have passed their old values by now, so none of them is measured
+    /// from the old baseline. A counter that fell counts from zero too.
     static func sum(_ scrape: [String: MetricsScrape], since baselines: [String: MetricsScrape], version: String) -> VersionMetrics {
         var total = VersionMetrics.zero
         for (node, metrics) in scrape {
             guard let current = metrics.versions[version] else { continue }
-            let before = baselines[node]?.versions[version] ?? .zero
+            let baseline = baselines[node]
+            let restarted = baseline?.startTime != nil && metrics.startTime != nil && baseline?.startTime != metrics.startTime
+            let before = restarted ? .zero : baseline?.versions[version] ?? .zero
             total = total.adding(current.increase(since: before))
         }
         return total
+    }
+
+    /// The baselines as the journal keeps them: each node's versions and start time.
+    struct SavedBaselines: Codable {
+        var versions: [String: [String: VersionMetrics]]
+        var startTimes: [String: Double]
+    }
+
+    static func encode(baselines: [String: MetricsScrape]) -> Data? {
+        try? JSONEncoder().encode(SavedBaselines(versions: baselines.mapValues(\.versions),
+                                                 startTimes: baselines.compactMapValues(\.startTime)))
+    }
+
+    /// Reads what ``encode(baselines:)`` wrote, or the versions alone that
+    /// journals from before start times hold.
+    static func decodeBaselines(_ data: Data) -> [String: MetricsScrape]? {
+        if let saved = try? JSONDecoder().decode(SavedBaselines.self, from: data) {
+            return saved.versions.reduce(into: [:]) { result, entry in
+                result[entry.key] = MetricsScrape(versions: entry.value, startTime: saved.startTimes[entry.key])
+            }
+        }
+        return (try? JSONDecoder().decode([String: [String: VersionMetrics]].self, from: data))?.mapValues { MetricsScrape(versions: $0) }
     }
 
     var lastMetrics: [String: MetricsScrape] { lastScrape }

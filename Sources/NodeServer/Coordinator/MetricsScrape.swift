@@ -9,6 +9,10 @@ struct MetricsScrape: Sendable, Equatable {
     /// Failed answers that name no rule or version (a request too malformed
     /// to name one), which alerts count with the rest.
     var unattributedErrors: Int64 = 0
+    /// `rate_limit_node_start_time_seconds`: when the node's process started.
+    /// Another value than at an earlier scrape means its counters restarted
+    /// from 0 in between, even if they have since passed their old values.
+    var startTime: Double?
 
     /// Parses exposition text; lines it does not need (comments, other
     /// metrics) are skipped, and a malformed sample line is skipped too:
@@ -27,6 +31,7 @@ struct MetricsScrape: Sendable, Equatable {
             case "rate_limit_requests_blocked_total": blocked[version, default: 0] += sample.value
             case "rate_limit_errors_total": errors[version, default: 0] += sample.value
             case "rate_limit_latency_seconds_count": counts[version, default: 0] += sample.value
+            case "rate_limit_node_start_time_seconds": startTime = sample.exact
             case "rate_limit_latency_seconds_bucket":
                 guard let le = sample.labels["le"].flatMap({ $0 == "+Inf" ? Double.infinity : Double($0) }) else { continue }
                 buckets[version, default: [:]][le, default: 0] += sample.value
@@ -44,8 +49,9 @@ struct MetricsScrape: Sendable, Equatable {
         }
     }
 
-    init(versions: [String: VersionMetrics]) {
+    init(versions: [String: VersionMetrics], startTime: Double? = nil) {
         self.versions = versions
+        self.startTime = startTime
     }
 
     /// One sample line: `name{label="value",...} number`.
@@ -53,12 +59,16 @@ struct MetricsScrape: Sendable, Equatable {
         var name: Substring
         var labels: [String: String] = [:]
         var value: Int64
+        /// The value as written, fractions kept.
+        var exact: Double
 
         init?(_ line: Substring) {
             guard let space = line.lastIndex(of: " ") else { return nil }
             let rawValue = line[line.index(after: space)...]
-            guard let number = Double(rawValue), number.isFinite, number >= 0 else { return nil }
+            // Int64(_:) traps beyond its range: such a line is skipped like any malformed one.
+            guard let number = Double(rawValue), number.isFinite, number >= 0, number < 9.2e18 else { return nil }
             value = Int64(number)
+            exact = number
             let head = line[..<space]
             guard let open = head.firstIndex(of: "{") else {
                 name = head

@@ -1,4 +1,5 @@
 import Config
+import Foundation
 import CoreMetrics
 import Metrics
 import Prometheus
@@ -49,6 +50,13 @@ public final class EngineMetrics: Sendable {
         unattributedErrors = CoreMetrics.Counter(
             label: "rate_limit_errors_total", dimensions: [("node", node), ("rule", ""), ("version", "")], factory: factory
         )
+        // As Prometheus clients' process_start_time_seconds: the coordinator tells a
+        // restarted node's counters (from 0 again) from ones that kept counting.
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "rate_limit", metricName: "node_start_time", unitName: "seconds",
+                                             helpText: "When this node's process started, in seconds since 1970"),
+            labels: [("node", node)]
+        ).set(Date().timeIntervalSince1970)
     }
 
     /// One set of handles per rule of `ruleSet`, registered at once so every

@@ -1,0 +1,45 @@
+import Foundation
+@testable import NodeServer
+import Rollout
+import Testing
+
+/// How a rollout step measures a version since its start (DESIGN §7) when
+/// nodes restart in between.
+struct StepBaselineTests {
+    @Test("a node exports its start time and the coordinator's scrape reads it, fractions kept")
+    func startTimeIsScraped() throws {
+        let before = Date().timeIntervalSince1970
+        let metrics = EngineMetrics(node: "n1")
+        let scrape = MetricsScrape(text: String(decoding: metrics.prometheusText(), as: UTF8.self))
+        let start = try #require(scrape.startTime)
+        #expect(start >= before - 1 && start <= Date().timeIntervalSince1970 + 1, "\(start)")
+        let written = MetricsScrape(text: "rate_limit_node_start_time_seconds{node=\"n1\"} 1800000000.25\n")
+        #expect(written.startTime == 1_800_000_000.25, "fractions of a second are kept")
+        // A value past Int64's range is skipped as malformed, not trapped on.
+        #expect(MetricsScrape(text: "rate_limit_requests_total{version=\"v1\"} 1e30\n").versions.isEmpty)
+    }
+
+    @Test("a node restarted since the step began counts whole, though its counters passed the old baseline: no false 6% error rate")
+    func restartedNodeCountsWhole() {
+        let baseline = ["n1": MetricsScrape(versions: ["v2": VersionMetrics(decisions: 1_000, errors: 0)], startTime: 100)]
+        // After a restart: 1,200 decisions and 12 errors, all since the restart.
+        let restarted = ["n1": MetricsScrape(versions: ["v2": VersionMetrics(decisions: 1_200, errors: 12)], startTime: 200)]
+        let whole = Coordinator.sum(restarted, since: baseline, version: "v2")
+        #expect(whole.decisions == 1_200 && whole.errors == 12)
+        #expect(whole.errorRate == 0.01)
+        // The same node, not restarted: the increase since the baseline.
+        let kept = ["n1": MetricsScrape(versions: ["v2": VersionMetrics(decisions: 1_200, errors: 12)], startTime: 100)]
+        let increase = Coordinator.sum(kept, since: baseline, version: "v2")
+        #expect(increase.decisions == 200 && increase.errors == 12)
+    }
+
+    @Test("baselines keep their start times in the journal, and a journal from before start times still reads")
+    func baselinesRoundTrip() throws {
+        let baselines = ["n1": MetricsScrape(versions: ["v1": VersionMetrics(decisions: 5, blocked: 1, errors: 2)], startTime: 1_800_000_000.25),
+                         "n2": MetricsScrape(versions: [:])]
+        let data = try #require(Coordinator.encode(baselines: baselines))
+        #expect(Coordinator.decodeBaselines(data) == baselines)
+        let old = try JSONEncoder().encode(["n1": ["v1": VersionMetrics(decisions: 5)]])
+        #expect(Coordinator.decodeBaselines(old) == ["n1": MetricsScrape(versions: ["v1": VersionMetrics(decisions: 5)])])
+    }
+}
