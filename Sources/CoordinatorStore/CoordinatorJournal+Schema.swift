@@ -76,6 +76,18 @@ extension CoordinatorJournal {
                 """)
         }
 
+        migrator.registerMigration("v2-alert-state") { db in
+            try db.execute(sql: """
+                -- The alert evaluator (its Codable JSON: window and states),
+                -- replaced after every evaluation, so firing alerts survive a restart.
+                CREATE TABLE alert_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    evaluator BLOB NOT NULL,
+                    saved_at_ms INTEGER NOT NULL
+                );
+                """)
+        }
+
         return migrator
     }()
 }

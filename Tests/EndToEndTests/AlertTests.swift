@@ -50,4 +50,38 @@ struct AlertTests {
             await cluster.stopAll()
         }
     }
+
+    @Test("a firing alert survives a coordinator restart: not announced again while it keeps firing, and its resolve is still sent, once")
+    func firingSurvivesRestart() async throws {
+        try await WebhookReceiver.serving { receiver in
+            // A window longer than the restart takes, as the default 300 s is.
+            let cluster = try NodeProcessCluster(nodeCount: 2, rules: CoordinatorTests.rules(apiLimit: 3), coordinator: true,
+                                                 monitoring: "[monitoring]\nscrape_interval_s = 1\nalert_window_s = 10\n")
+            cluster.environmentVariables["MONITORING_TOKEN"] = NodeProcessCluster.monitoringToken
+            cluster.environmentVariables["ALERT_WEBHOOK_URL"] = receiver.url(path: "/hooks/restart")
+            try await cluster.startWithCoordinator()
+
+            func blockRate(_ status: String) -> [WebhookReceiver.Request] {
+                receiver.requests.filter {
+                    $0.answered < 300 && $0.json?[member: "alert"]?.string == "High Block Rate" && $0.json?[member: "status"]?.string == status
+                }
+            }
+            let load = CheckLoad(cluster: cluster, keyPrefix: "restart", keyCount: 4, workers: 2)
+            _ = try await load.during {
+                try await cluster.eventually(within: .seconds(30), "High Block Rate firing delivered") { !blockRate("firing").isEmpty }
+                // The coordinator restarts while the alert fires and the load goes on.
+                await cluster.processes["coordinator"]!.stop()
+                try cluster.startCoordinator()
+                try await cluster.waitCoordinatorHealthy()
+                // Several evaluation rounds under the same load: nothing new to say.
+                let repeated = try? await poll("a second firing or a resolve", within: .seconds(4)) {
+                    blockRate("firing").count > 1 || !blockRate("resolved").isEmpty
+                }
+                #expect(repeated == nil, "\(receiver.requests)")
+            }
+            try await cluster.eventually(within: .seconds(40), "High Block Rate resolved delivered") { !blockRate("resolved").isEmpty }
+            #expect(blockRate("firing").count == 1 && blockRate("resolved").count == 1, "\(receiver.requests)")
+            await cluster.stopAll()
+        }
+    }
 }

@@ -22,7 +22,7 @@ extension Coordinator {
         var evaluator = alerting
         for (series, reading) in Self.alertReadings(scrape) { _ = evaluator.onScrape(reading, series: series, now: now) }
         let result = evaluator.evaluate(now: now)
-        setAlerting(evaluator)
+        setAlerting(evaluator, at: now)
         for notification in result.notifications { alerts.send(notification) }
     }
 

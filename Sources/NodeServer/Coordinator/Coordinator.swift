@@ -59,7 +59,8 @@ actor Coordinator {
          stagingGate: StagingGate?, members: @escaping @Sendable () -> [Member], logger: Logger) throws {
         environment = config.environment
         monitoring = config.monitoring
-        alerting = AlertEvaluator(environment: config.environment, thresholds: config.monitoring)
+        alerting = Self.restoredAlerting(saved: try? journal.alertState(),
+                                         fresh: AlertEvaluator(environment: config.environment, thresholds: config.monitoring))
         self.members = members
         self.journal = journal
         self.pusher = pusher
@@ -503,7 +504,25 @@ actor Coordinator {
         if history.count > Self.historyLength { history.removeFirst(history.count - Self.historyLength) }
     }
 
-    func setAlerting(_ evaluator: AlertEvaluator) {
+    /// Adopts `evaluator` and journals it, so the alerts it holds firing
+    /// survive a restart: they are not announced again, and their resolve
+    /// is still sent. A failed write is logged; the alerts keep working.
+    func setAlerting(_ evaluator: AlertEvaluator, at now: Int64) {
         alerting = evaluator
+        do {
+            try journal.saveAlertState(try JSONEncoder().encode(evaluator), atMs: now)
+        } catch {
+            logger.warning("alert state not saved; a restart would announce firing alerts again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The evaluator saved by a previous run when it is for the same
+    /// environment, thresholds and rules as `fresh`; otherwise `fresh` (the
+    /// saved states would belong to other rules).
+    static func restoredAlerting(saved: Data?, fresh: AlertEvaluator) -> AlertEvaluator {
+        guard let saved, let restored = try? JSONDecoder().decode(AlertEvaluator.self, from: saved),
+              restored.environment == fresh.environment, restored.thresholds == fresh.thresholds, restored.rules == fresh.rules
+        else { return fresh }
+        return restored
     }
 }
