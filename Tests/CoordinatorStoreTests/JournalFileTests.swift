@@ -25,9 +25,23 @@ struct JournalFileTests {
         #expect(try CoordinatorJournal(path: path).versionCount() == 1)
     }
 
-    @Test("the migrations are named once and for all")
+    @Test("the migrations are named once and for all; new ones only come after")
     func migrationNames() {
-        #expect(CoordinatorJournal.migrator.migrations == ["v1-versions", "v1-journal", "v1-rollout-state"])
+        #expect(CoordinatorJournal.migrator.migrations == ["v1-versions", "v1-journal", "v1-rollout-state", "v2-alert-state"])
+    }
+
+    @Test("a journal written before the alert state opens, gains its table, and keeps what it held")
+    func upgradesOlderJournal() throws {
+        let dir = try TemporaryDirectory(prefix: "coordinator-store-tests")
+        let path = dir.file("coordinator.sqlite")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try CoordinatorJournal.migrator.migrate(queue, upTo: "v1-rollout-state")
+        }
+        let journal = try CoordinatorJournal(path: path)
+        #expect(try journal.alertState() == nil)
+        try journal.saveAlertState(Data("state".utf8), atMs: 1)
+        #expect(try journal.alertState() == Data("state".utf8))
     }
 
     @Test("a file that is not a database is refused with its path, and left as it was")
