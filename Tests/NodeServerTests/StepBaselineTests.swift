@@ -43,3 +43,26 @@ struct StepBaselineTests {
         #expect(Coordinator.decodeBaselines(old) == ["n1": MetricsScrape(versions: ["v1": VersionMetrics(decisions: 5)])])
     }
 }
+
+/// The dashboard's and `ratelimit status`'s per-version series (DESIGN §8).
+struct ObservedIncreaseTests {
+    @Test("the dashboard's series add up each node's increases: a restart or an uninstalled version makes no spike, a new node adds nothing at once")
+    func increases() {
+        let first: [String: MetricsScrape] = [
+            "n1": MetricsScrape(versions: ["v1": VersionMetrics(decisions: 50_000, errors: 100), "v2": VersionMetrics(decisions: 10)],
+                                startTime: 100),
+            "n2": MetricsScrape(versions: ["v2": VersionMetrics(decisions: 20_000)], startTime: 100),
+        ]
+        // n1 restarted (v1 gone, v2 from 0 again), n2 served 30 more, n3 appears with old history.
+        let second: [String: MetricsScrape] = [
+            "n1": MetricsScrape(versions: ["v2": VersionMetrics(decisions: 40)], startTime: 200),
+            "n2": MetricsScrape(versions: ["v2": VersionMetrics(decisions: 20_030)], startTime: 100),
+            "n3": MetricsScrape(versions: ["v2": VersionMetrics(decisions: 9_999)], startTime: 150),
+        ]
+        let increases = Coordinator.increases(second, since: first)
+        #expect(increases["v2"]?.decisions == 70, "\(String(describing: increases["v2"]))")
+        #expect(increases["v1"] == nil, "v1 is in no node's scrape any more")
+        // The first round has nothing to compare with.
+        #expect(Coordinator.increases(first, since: [:]).values.allSatisfy { $0 == .zero })
+    }
+}

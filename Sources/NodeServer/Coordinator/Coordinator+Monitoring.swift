@@ -14,16 +14,37 @@ extension Coordinator {
     /// Records one scrape round and evaluates the alerts; each alert that
     /// fires or resolves is queued for the webhook, never awaited.
     func observe(_ scrape: [String: MetricsScrape], now: Int64) {
-        var totals: [String: VersionMetrics] = [:]
-        for metrics in scrape.values {
-            for (version, figures) in metrics.versions { totals[version] = (totals[version] ?? .zero).adding(figures) }
+        for (version, increase) in Self.increases(scrape, since: lastObserved) {
+            observedTotals[version] = (observedTotals[version] ?? .zero).adding(increase)
         }
-        appendHistory(atMs: now, versions: totals)
+        lastObserved = scrape
+        appendHistory(atMs: now, versions: observedTotals)
         var evaluator = alerting
         for (series, reading) in Self.alertReadings(scrape) { _ = evaluator.onScrape(reading, series: series, now: now) }
         let result = evaluator.evaluate(now: now)
         setAlerting(evaluator, at: now)
         for notification in result.notifications { alerts.send(notification) }
+    }
+
+    /// Each version's increase over all nodes from `previous` to `scrape`,
+    /// one entry for every version `scrape` holds. A node seen for the first
+    /// time adds nothing (its counters hold history from before); one that
+    /// restarted (another start time) adds its counters whole, as they began
+    /// again at 0; a counter that fell counts from 0 too.
+    static func increases(_ scrape: [String: MetricsScrape], since previous: [String: MetricsScrape]) -> [String: VersionMetrics] {
+        var increases: [String: VersionMetrics] = [:]
+        for (node, metrics) in scrape {
+            let before = previous[node]
+            let restarted = before?.startTime != nil && metrics.startTime != nil && before?.startTime != metrics.startTime
+            for (version, current) in metrics.versions {
+                var increase = VersionMetrics.zero
+                if let before {
+                    increase = current.increase(since: restarted ? .zero : before.versions[version] ?? .zero)
+                }
+                increases[version] = (increases[version] ?? .zero).adding(increase)
+            }
+        }
+        return increases
     }
 
     /// What the alert window records of one scrape round: one series per node

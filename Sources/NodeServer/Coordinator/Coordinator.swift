@@ -49,7 +49,12 @@ actor Coordinator {
     private(set) var ending: Ending?
     private(set) var rolloutVersion: String?
     /// Cluster-wide counters per version at each scrape, oldest first (the dashboard's series).
+    /// Made by adding up each node's increases, so they only grow: a node that
+    /// restarts or drops an old version's series makes no dip, and no spike after it.
     private(set) var history: [(atMs: Int64, versions: [String: VersionMetrics])] = []
+    /// The running totals behind ``history``, and the scrape they were last advanced from.
+    var observedTotals: [String: VersionMetrics] = [:]
+    var lastObserved: [String: MetricsScrape] = [:]
     /// The seed's two alerts over the scraped counters (DESIGN §8).
     private(set) var alerting: AlertEvaluator
     let monitoring: MonitoringThresholds
