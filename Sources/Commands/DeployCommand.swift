@@ -114,6 +114,7 @@ struct DeployCommand: AsyncParsableCommand {
     /// so an unreachable coordinator is retried for a while before giving up.
     private func follow(_ client: CoordinatorClient, version: String) async throws {
         var printed = 0
+        var number: Int64?
         var unreachableSince: ContinuousClock.Instant?
         while true {
             let status: JSONValue
@@ -127,6 +128,10 @@ struct DeployCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(500))
                 continue
             }
+            // A restarted coordinator counts rollouts and lists steps afresh.
+            let current = status[member: "number"]?.int
+            if let number, current != number { printed = 0 }
+            number = current
             let steps = status[member: "steps"]?.arrayValue ?? []
             for step in steps.dropFirst(printed) {
                 print("\(step[member: "summary"]?.stringValue ?? "") -> \(step[member: "outcome"]?.stringValue ?? "")")

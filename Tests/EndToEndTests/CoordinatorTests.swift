@@ -372,7 +372,7 @@ struct CoordinatorTests {
 
     // MARK: 6. Coordinator restart
 
-    @Test("a coordinator killed (SIGKILL) mid-rollout resumes from its journal when started again and finishes the rollout")
+    @Test("a coordinator killed (SIGKILL) mid-rollout resumes from its journal when started again and finishes the rollout, and the deploy command follows it to the end")
     func killedCoordinatorResumesTheRollout() async throws {
         let cluster = try await Self.startedCluster()
         try cluster.writeRules(Self.rules(apiLimit: 1000))
@@ -384,7 +384,6 @@ struct CoordinatorTests {
                 $0.canary != nil && $0.percent == 25
             }
             await cluster.processes["coordinator"]!.kill9()
-            _ = await deploy.waitForExit(within: .seconds(10))
             let version = try #require(NodeProcessCluster.uploadedVersion(in: deploy.output), "\(deploy.output)")
             // the nodes keep serving the split without it,
             for node in cluster.nodes { #expect(try await cluster.deployment(on: node.id) == midway) }
@@ -395,6 +394,14 @@ struct CoordinatorTests {
                 let final = try await cluster.waitForDeployment(within: .seconds(30), "\(version) stable after the restart") {
                     $0.stable == version && $0.canary == nil && $0.percent == 0
                 }
+                // The deploy command kept following through the restart: it prints the
+                // last step, judged by the restarted coordinator, and the ending.
+                #expect(await deploy.waitForExit(within: .seconds(30)), "\(deploy.output)")
+                #expect(deploy.exitStatus == 0, "\(deploy.output)")
+                for percent in [10, 25, 50, 75] {
+                    #expect(deploy.output.contains("\(percent)%: samples"), "the \(percent)% step's line: \(deploy.output)")
+                }
+                #expect(deploy.output.contains("\(version) is stable at 100%"), "\(deploy.output)")
                 return (midway, version, final)
             } catch {
                 let journal = (try? await cluster.journalEntries()) ?? []

@@ -91,7 +91,21 @@ actor Coordinator {
         self.rollout = rollout
         baselines = savedBaselines
         published = Mutex(try Self.state(of: rollout.deployment, journal: journal))
-        if case .stepping(let step) = rollout.state { rolloutVersion = step.version }
+        // A rollout that ended just before a restart still reports how it ended,
+        // so a `deploy --gradual` following it does not wait for an ending forever.
+        switch rollout.state {
+        case .stepping(let step): rolloutVersion = step.version
+        case .completed(let version, _):
+            rolloutVersion = version
+            ending = .completed(version: version)
+        case .rolledBack(let record):
+            rolloutVersion = record.version
+            ending = .rolledBack(percent: record.percent, reason: record.reason)
+        case .aborted(let version, let percent, _):
+            rolloutVersion = version
+            ending = .aborted(percent: percent)
+        case .idle, .split: break
+        }
     }
 
     // MARK: Versions
