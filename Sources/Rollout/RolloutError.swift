@@ -36,10 +36,20 @@ public struct RolloutError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(self.code): \(self.message)" }
 
+    /// Says first, in words, why `command` does not apply, then the state
+    /// and deployment it met (for the journal and bug reports).
     static func illegal(_ command: String, in state: Rollout.State, deployment: Deployment) -> RolloutError {
-        RolloutError(
+        let reason: String
+        if case .stepping(let step) = state {
+            reason = "a gradual rollout of \(step.version) is in progress at \(step.percent)%; promote or abort it first"
+        } else if deployment.canary == nil {
+            reason = "no canary is deployed, \(deployment.stable) serves every key"
+        } else {
+            reason = "it does not apply now"
+        }
+        return RolloutError(
             code: .illegalTransition,
-            message: "\(command) is not allowed while \(state) (\(deployment))"
+            message: "\(command) is not allowed: \(reason) (while \(state); \(deployment))"
         )
     }
 }

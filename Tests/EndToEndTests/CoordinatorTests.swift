@@ -398,7 +398,8 @@ struct CoordinatorTests {
                 // last step, judged by the restarted coordinator, and the ending.
                 #expect(await deploy.waitForExit(within: .seconds(30)), "\(deploy.output)")
                 #expect(deploy.exitStatus == 0, "\(deploy.output)")
-                for percent in [10, 25, 50, 75] {
+                // (The 10% line may or may not have been read before the kill.)
+                for percent in [25, 50, 75] {
                     #expect(deploy.output.contains("\(percent)%: samples"), "the \(percent)% step's line: \(deploy.output)")
                 }
                 #expect(deploy.output.contains("\(version) is stable at 100%"), "\(deploy.output)")

@@ -72,13 +72,13 @@ struct RolloutCommandTests {
         }
     }
 
-    @Test("an illegal command's message names the command and the state")
+    @Test("an illegal command's message names the command, says why in words, then the state")
     func illegalMessage() throws {
         var rollout = Rollout(stable: "v1")
         #expect {
             try rollout.onPromote(now: 0)
         } throws: { error in
-            "\(error)" == "rollout.illegal_transition: promote is not allowed while idle (epoch 0: v1)"
+            "\(error)" == "rollout.illegal_transition: promote is not allowed: no canary is deployed, v1 serves every key (while idle; epoch 0: v1)"
         }
     }
 
