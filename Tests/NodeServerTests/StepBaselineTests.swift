@@ -66,3 +66,15 @@ struct ObservedIncreaseTests {
         #expect(Coordinator.increases(first, since: [:]).values.allSatisfy { $0 == .zero })
     }
 }
+
+/// When the coordinator's loop wakes (DESIGN §7: each step held duration / 5).
+struct TickScheduleTests {
+    @Test("the loop wakes at a step's end when that comes before the next scrape; a step over but unjudged is retried after a second")
+    func wakesAtStepEnd() {
+        let interval = Duration.seconds(5)
+        #expect(Coordinator.wait(interval: interval, stepEndsAt: 1_000 + 1_200, now: 1_000) == .milliseconds(1_210))
+        #expect(Coordinator.wait(interval: interval, stepEndsAt: 1_000 + 9_000, now: 1_000) == interval)
+        #expect(Coordinator.wait(interval: interval, stepEndsAt: 500, now: 1_000) == .seconds(1), "a step over but unjudged: a second, no tight loop")
+        #expect(Coordinator.wait(interval: .milliseconds(500), stepEndsAt: 500, now: 1_000) == .milliseconds(500))
+    }
+}

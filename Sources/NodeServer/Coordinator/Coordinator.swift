@@ -380,6 +380,22 @@ actor Coordinator {
         }
     }
 
+    /// How long the tick loop waits before the next tick: `interval`, or
+    /// less when the current rollout step's hold ends sooner.
+    func nextTick(interval: Duration) -> Duration {
+        guard case .stepping(let step) = rollout.state else { return interval }
+        return Self.wait(interval: interval, stepEndsAt: step.endsAt, now: SystemClock().nowMs())
+    }
+
+    /// `interval`, or the time until `stepEndsAt` plus a margin (the step is
+    /// judged once `now >= endsAt`) when that is sooner. A step whose end has
+    /// passed unjudged (its journal write failed) is tried again after a
+    /// second, not in a tight loop.
+    static func wait(interval: Duration, stepEndsAt: Int64, now: Int64) -> Duration {
+        let untilEnd: Duration = stepEndsAt > now ? .milliseconds(stepEndsAt - now + 10) : .seconds(1)
+        return min(interval, untilEnd)
+    }
+
     /// Continues a rollout the journal says was in progress.
     func resume() async {
         let now = SystemClock().nowMs()

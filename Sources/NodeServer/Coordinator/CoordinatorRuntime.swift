@@ -147,7 +147,9 @@ struct RolloutLoop: Service {
         try? await cancelWhenGracefulShutdown {
             await coordinator.resume()
             while true {
-                try await Task.sleep(for: interval)
+                // Every scrape interval, and at the end of a rollout step, so a
+                // step is judged when its hold ends rather than at the next scrape.
+                try await Task.sleep(for: await coordinator.nextTick(interval: interval))
                 await coordinator.tick()
             }
         }
