@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 @testable import NodeServer
+import PeerTestSupport
 import Synchronization
 import Testing
 
@@ -226,15 +227,6 @@ struct HTTPHandlerTests {
         }
     }
 
-    /// Counts the reads that reach the socket end of the pipeline.
-    final class ReadCounter: ChannelOutboundHandler, @unchecked Sendable {
-        typealias OutboundIn = Any
-        var reads = 0
-        func read(context: ChannelHandlerContext) {
-            reads += 1
-            context.read()
-        }
-    }
 
     @Test("while the client does not read its answers (the channel is not writable) the server stops reading; writable again, it reads")
     func backpressure() throws {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOEmbedded
+import PeerTestSupport
 import Synchronization
 import Testing
 @testable import PeerTransport
@@ -8,15 +9,6 @@ import Testing
 /// The server side of a peer connection on an embedded channel.
 @Suite("Peer request dispatcher: replies and reads")
 struct PeerRequestDispatcherTests {
-    /// Counts the reads that reach the socket end of the pipeline.
-    final class ReadCounter: ChannelOutboundHandler, @unchecked Sendable {
-        typealias OutboundIn = Any
-        var reads = 0
-        func read(context: ChannelHandlerContext) {
-            reads += 1
-            context.read()
-        }
-    }
 
     @Test("while replies wait for the peer to read them (not writable) no more is read; writable again, reading resumes")
     func backpressure() throws {

@@ -35,7 +35,7 @@ extension Coordinator {
         var increases: [String: VersionMetrics] = [:]
         for (node, metrics) in scrape {
             let before = previous[node]
-            let restarted = before?.startTime != nil && metrics.startTime != nil && before?.startTime != metrics.startTime
+            let restarted = metrics.restarted(since: before)
             for (version, current) in metrics.versions {
                 var increase = VersionMetrics.zero
                 if let before {

@@ -503,8 +503,7 @@ actor Coordinator {
         for (node, metrics) in scrape {
             guard let current = metrics.versions[version] else { continue }
             let baseline = baselines[node]
-            let restarted = baseline?.startTime != nil && metrics.startTime != nil && baseline?.startTime != metrics.startTime
-            let before = restarted ? .zero : baseline?.versions[version] ?? .zero
+            let before = metrics.restarted(since: baseline) ? .zero : baseline?.versions[version] ?? .zero
             total = total.adding(current.increase(since: before))
         }
         return total

@@ -14,6 +14,13 @@ struct MetricsScrape: Sendable, Equatable {
     /// from 0 in between, even if they have since passed their old values.
     var startTime: Double?
 
+    /// Whether the node restarted since `earlier`, a scrape of it: both
+    /// carry a start time and they differ.
+    func restarted(since earlier: MetricsScrape?) -> Bool {
+        guard let startTime, let before = earlier?.startTime else { return false }
+        return startTime != before
+    }
+
     /// Parses exposition text; lines it does not need (comments, other
     /// metrics) are skipped, and a malformed sample line is skipped too:
     /// one odd line must not blind the rollout to the rest.
