@@ -111,13 +111,13 @@ struct EventLogTests {
         #expect(try normal.pragma("journal_mode") == "wal")
     }
 
-    @Test("batches of every size around the multi-row insert chunk keep seqs and fields intact")
+    @Test("batches of every size around the multi-row inserts of 1 to 64 rows keep seqs and fields intact")
     func chunkBoundaries() throws {
         let dir = try TemporaryDirectory(prefix: "eventstore")
         let log = try EventLog(path: dir.file("events.sqlite"))
         var expected: [HitEvent] = []
         var at: Int64 = 0
-        for size in [1, 63, 64, 65, 127, 128, 129, 500] {
+        for size in [1, 2, 3, 5, 7, 8, 9, 15, 31, 33, 63, 64, 65, 127, 128, 129, 500] {
             let batch = (0..<size).map { index -> NewEvent in
                 at += 1
                 return hit("k\(index % 7)", at: at, hits: index % 5 + 1)
