@@ -14,8 +14,9 @@ import Synchronization
 ///
 /// Keys are interned: `keys(id, namespace, key, rule)` holds each counter
 /// once, and `events(seq, key_id, at_ms, hits)` holds only integers. The
-/// id of every key this instance has appended is cached, so an append of a
-/// known key is one integer insert through a cached prepared statement. The
+/// id of every key this instance has appended is cached, so an append of
+/// known keys is integer inserts only, through prepared statements of 64,
+/// 32, ... 1 rows (``append(_:)``). The
 /// cache starts empty: the first append of a key after opening looks its id
 /// up by the table's unique index, so opening costs the same however many
 /// keys the log has ever seen.
