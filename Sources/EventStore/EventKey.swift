@@ -13,3 +13,18 @@ public struct EventKey: Sendable, Hashable {
         self.rule = rule
     }
 }
+
+extension EventKey {
+    /// Equal keys are equal in every field; the key, which tells counters
+    /// apart most often, is compared first.
+    public static func == (lhs: EventKey, rhs: EventKey) -> Bool {
+        lhs.key == rhs.key && lhs.rule == rhs.rule && lhs.namespace == rhs.namespace
+    }
+
+    /// Hashes the key alone: rules and namespaces are few, so keys that
+    /// differ only there are rare, and every append looks each of its events'
+    /// ids up by this hash (``EventLog/append(_:)``).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key)
+    }
+}
