@@ -132,6 +132,25 @@ struct EventLogTests {
         #expect(try log.allEvents() == expected)
     }
 
+    @Test("an append that fails after its first statement leaves none of its rows, and the next append commits")
+    func failedAppendRollsBack() throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let log = try EventLog(path: dir.file("events.sqlite"))
+        try log.append([hit("a", at: 1)])
+        // A row at seq 4 that the log does not know of: of the next 3 events
+        // (seqs 2 to 4) the 2-row insert succeeds and the 1-row insert fails.
+        try log.pool.write { db in
+            try db.execute(sql: "INSERT INTO events (seq, key_id, at_ms, hits) VALUES (4, 1, 0, 1)")
+        }
+        #expect(throws: StoreError.self) { try log.append([hit("b", at: 2), hit("c", at: 3), hit("d", at: 4)]) }
+        #expect(try log.lastSeq() == 1)
+        #expect(try log.allEvents().map(\.seq) == [1, 4], "the rows of the failed append's first statement are gone")
+
+        try log.pool.write { db in try db.execute(sql: "DELETE FROM events WHERE seq = 4") }
+        #expect(try log.append([hit("b", at: 2), hit("c", at: 3), hit("d", at: 4)]) == 4)
+        #expect(try log.allEvents().map(\.key) == ["a", "b", "c", "d"])
+    }
+
     @Test("appending nothing writes nothing and returns the last seq")
     func emptyAppend() throws {
         let dir = try TemporaryDirectory(prefix: "eventstore")
