@@ -38,7 +38,7 @@ extension EventLog {
                 }
             }
 
-            let first = try Self.step(db, Self.selectLastSeq, reading: true) + 1
+            let first = try Self.readLastSeq(db) + 1
             // Rows go in multi-row statements of 64, 32, ... 1 rows (the
             // count's binary digits), which saves SQLite's per-statement
             // setup on every row: 8 events are one statement, not eight.
@@ -124,12 +124,8 @@ extension EventLog {
         }
     }
 
-    static func step(_ db: Database, _ sql: String, reading: Bool) throws -> Int64 {
-        try step(db, try db.cachedStatement(sql: sql).sqliteStatement, reading: reading)
-    }
-
     static func readLastSeq(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM log_state WHERE id = 1")) ?? 0
+        try step(db, try db.cachedStatement(sql: selectLastSeq).sqliteStatement, reading: true)
     }
 
     /// Returns the id of `key`, inserting it if this is its first event. A

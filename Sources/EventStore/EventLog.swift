@@ -182,7 +182,7 @@ public final class EventLog: Sendable {
     /// It never goes backwards, even when compaction deleted every event.
     public func lastSeq() throws(StoreError) -> Int64 {
         try read("reading the last sequence number") { db in
-            try Int64.fetchOne(db, sql: "SELECT last_seq FROM log_state WHERE id = 1") ?? 0
+            try Self.readLastSeq(db)
         }
     }
 
