@@ -148,8 +148,7 @@ final class PeerConnectionPool: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLClientHandler(context: tls.clientContext, serverHostname: nil))
-                    try sync.addHandler(ByteToMessageHandler(PeerFrameDecoder(maxFrameSize: configuration.maxFrameSize)))
-                    try sync.addHandler(MessageToByteHandler(PeerFrameEncoder(maxFrameSize: configuration.maxFrameSize)))
+                    try sync.addHandler(PeerFrameHandler(maxFrameSize: configuration.maxFrameSize))
                     try sync.addHandler(PeerSessionHandler(
                         local: tls.identity,
                         role: .client(expected: peer.id),

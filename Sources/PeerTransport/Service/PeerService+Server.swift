@@ -88,8 +88,7 @@ extension PeerService {
     private func configureServerPipeline(_ channel: any Channel) throws {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(NIOSSLServerHandler(context: self.tls.serverContext))
-        try sync.addHandler(ByteToMessageHandler(PeerFrameDecoder(maxFrameSize: self.configuration.maxFrameSize)))
-        try sync.addHandler(MessageToByteHandler(PeerFrameEncoder(maxFrameSize: self.configuration.maxFrameSize)))
+        try sync.addHandler(PeerFrameHandler(maxFrameSize: self.configuration.maxFrameSize))
         try sync.addHandler(PeerSessionHandler(
             local: self.tls.identity,
             role: .server,
