@@ -108,4 +108,60 @@ struct PeerClientHandlerTests {
         loop.advanceTime(by: .seconds(1))
         #expect(calls.allSatisfy { $0.outcome == .failed(.connectionClosed) })
     }
+
+    /// A request whose reply is a callback (the forwarding path's): records
+    /// every time it is called, to prove it is called once.
+    final class CallbackCall: @unchecked Sendable {
+        var outcomes: [Outcome] = []
+
+        /// `refused`: the write is expected to fail (a closed connection).
+        init(_ channel: EmbeddedChannel, deadline: NIODeadline, refused: Bool = false) throws {
+            let call = PeerCall(kind: .request(deadline: deadline), payload: ByteBuffer(string: "ask"), reply: .callback { [self] result in
+                switch result {
+                case .success(let buffer): outcomes.append(.answered(String(buffer: buffer)))
+                case .failure(let error): outcomes.append(.failed((error as? PeerError)?.code ?? .remote))
+                }
+            })
+            if refused {
+                #expect(throws: PeerError.self) { try channel.writeOutbound(call) }
+            } else {
+                try channel.writeOutbound(call)
+            }
+        }
+    }
+
+    @Test("A callback request is called once: by its answer, its deadline, an error frame or the close, whichever comes first")
+    func callbackCalledOnce() throws {
+        let channel = try makeChannel()
+        let loop = channel.embeddedEventLoop
+        let answered = try CallbackCall(channel, deadline: loop.now + .milliseconds(100))   // correlation id 1
+        let timedOut = try CallbackCall(channel, deadline: loop.now + .milliseconds(50))    // 2
+        let refused = try CallbackCall(channel, deadline: loop.now + .milliseconds(100))    // 3
+        let closed = try CallbackCall(channel, deadline: loop.now + .milliseconds(100))     // 4
+        #expect(try channel.readOutbound(as: PeerFrame.self)?.kind == .request)
+
+        try channel.writeInbound(PeerFrame(kind: .response, correlationID: 1, payload: ByteBuffer(string: "yes")))
+        loop.advanceTime(by: .milliseconds(50))
+        try channel.writeInbound(PeerFrame(kind: .error, correlationID: 3, text: "no"))
+        // A late answer to the timed-out request and a second answer to the first change nothing.
+        try channel.writeInbound(PeerFrame(kind: .response, correlationID: 2, payload: ByteBuffer(string: "late")))
+        try channel.writeInbound(PeerFrame(kind: .response, correlationID: 1, payload: ByteBuffer(string: "again")))
+        try channel.close().wait()
+        loop.advanceTime(by: .seconds(1))
+
+        #expect(answered.outcomes == [.answered("yes")])
+        #expect(timedOut.outcomes == [.failed(.timeout)])
+        #expect(refused.outcomes == [.failed(.remote)])
+        #expect(closed.outcomes == [.failed(.connectionClosed)])
+    }
+
+    @Test("A callback request written to a closed connection fails at once, once")
+    func callbackOnClosedConnection() throws {
+        let channel = try makeChannel()
+        let client = try handler(channel)
+        client.channelInactive(context: try channel.pipeline.syncOperations.context(handler: client))
+        let call = try CallbackCall(channel, deadline: channel.embeddedEventLoop.now + .milliseconds(100), refused: true)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(call.outcomes == [.failed(.connectionClosed)])
+    }
 }

@@ -4,32 +4,68 @@ import NIOCore
 /// One outgoing message handed to ``PeerClientHandler``.
 struct PeerCall: Sendable {
     enum Kind: Sendable {
-        /// Completes `promise` with the response payload.
+        /// Completes `reply` with the response payload.
         case request(deadline: NIODeadline)
-        /// Completes `promise` (with an empty buffer) once the frame is written.
+        /// Completes `reply` (with an empty buffer) once the frame is written.
         case oneway
+    }
+
+    /// Where the answer goes.
+    enum Reply: Sendable {
+        case promise(EventLoopPromise<ByteBuffer>)
+        /// Called once, on the connection's event loop: for callers already
+        /// on that loop (the forwarding path), it saves a promise and its
+        /// future per request.
+        case callback(@Sendable (Result<ByteBuffer, any Error>) -> Void)
+
+        func succeed(_ payload: ByteBuffer) {
+            switch self {
+            case .promise(let promise): promise.succeed(payload)
+            case .callback(let callback): callback(.success(payload))
+            }
+        }
+
+        func fail(_ error: any Error) {
+            switch self {
+            case .promise(let promise): promise.fail(error)
+            case .callback(let callback): callback(.failure(error))
+            }
+        }
     }
 
     var kind: Kind
     var payload: ByteBuffer
-    var promise: EventLoopPromise<ByteBuffer>
+    var reply: Reply
+
+    init(kind: Kind, payload: ByteBuffer, reply: Reply) {
+        self.kind = kind
+        self.payload = payload
+        self.reply = reply
+    }
+
+    init(kind: Kind, payload: ByteBuffer, promise: EventLoopPromise<ByteBuffer>) {
+        self.init(kind: kind, payload: payload, reply: .promise(promise))
+    }
 }
 
 /// Multiplexes requests over one peer connection: assigns correlation ids, matches
 /// responses to them in any order, enforces each request's deadline, and fails
 /// everything still in flight when the connection goes away.
 ///
-/// Every promise handed in is completed exactly once by one of: its response or
-/// error frame, its deadline, its write failing (``PeerService`` fails the call
-/// through the write's promise), or the connection closing. That is what keeps an
-/// awaiting caller from hanging (no leaked continuations) without a task per call.
+/// Every request's reply is completed exactly once by one of: its response or
+/// error frame, its deadline, its write failing, or the connection closing. That
+/// is what keeps an awaiting caller from hanging (no leaked continuations) without
+/// a task per call. A call whose reply is a promise is also failed through the
+/// write's promise when the write never reaches this handler (``PeerService``);
+/// a callback call is written only while the channel is active, on its loop,
+/// so it reaches this handler.
 final class PeerClientHandler: ChannelDuplexHandler {
     typealias InboundIn = PeerFrame
     typealias OutboundIn = PeerCall
     typealias OutboundOut = PeerFrame
 
     private struct Pending {
-        var promise: EventLoopPromise<ByteBuffer>
+        var reply: PeerCall.Reply
         var deadline: NIODeadline
     }
 
@@ -52,7 +88,7 @@ final class PeerClientHandler: ChannelDuplexHandler {
         let call = self.unwrapOutboundIn(data)
         guard !self.isClosed else {
             let error = PeerError(code: .connectionClosed, message: "connection to \"\(self.peer)\" is closed")
-            call.promise.fail(error)
+            call.reply.fail(error)
             writePromise?.fail(error)
             return
         }
@@ -62,21 +98,25 @@ final class PeerClientHandler: ChannelDuplexHandler {
 
         switch call.kind {
         case .request(let deadline):
-            self.pending[correlationID] = Pending(promise: call.promise, deadline: deadline)
+            self.pending[correlationID] = Pending(reply: call.reply, deadline: deadline)
             self.armSweep(at: deadline, on: context.eventLoop)
-            // A write that fails fails the call through `writePromise` (PeerService.submit
-            // passes one for every call); the entry goes with the connection's close or
-            // its deadline, which finds the promise already completed.
             let frame = PeerFrame(kind: .request, correlationID: correlationID, payload: call.payload)
+            // A write that fails on an active channel closes it (a socket or TLS
+            // error), and the close fails the entry (`failAll`). A promise call is
+            // also failed through `writePromise` (PeerService.submit passes one for
+            // each), for a write that never gets here; a callback call has none, and
+            // is written only to an active channel on its loop. The deadline is the
+            // backstop for both. Callers check the frame's size first: the one
+            // write failure that closes nothing.
             context.write(self.wrapOutboundOut(frame), promise: writePromise)
         case .oneway:
             let written = context.eventLoop.makePromise(of: Void.self)
             written.futureResult.assumeIsolated().whenComplete { result in
                 switch result {
                 case .success:
-                    call.promise.succeed(ByteBuffer())
+                    call.reply.succeed(ByteBuffer())
                 case .failure(let error):
-                    call.promise.fail(PeerError(code: .connectionClosed, message: "cannot send to \"\(self.peer)\": \(error)"))
+                    call.reply.fail(PeerError(code: .connectionClosed, message: "cannot send to \"\(self.peer)\": \(error)"))
                 }
             }
             written.futureResult.cascade(to: writePromise)
@@ -90,7 +130,7 @@ final class PeerClientHandler: ChannelDuplexHandler {
         switch frame.kind {
         case .response:
             if let entry = self.pending.removeValue(forKey: frame.correlationID) {
-                entry.promise.succeed(frame.payload)
+                entry.reply.succeed(frame.payload)
             } else {
                 // Normal after a timeout: the answer came, but too late.
                 self.logger.debug("dropping response for unknown or timed-out request", metadata: [
@@ -124,7 +164,7 @@ final class PeerClientHandler: ChannelDuplexHandler {
 
     private func fail(_ correlationID: UInt64, _ error: PeerError) {
         guard let entry = self.pending.removeValue(forKey: correlationID) else { return }
-        entry.promise.fail(error)
+        entry.reply.fail(error)
     }
 
     private func failAll(_ error: PeerError) {
@@ -134,7 +174,7 @@ final class PeerClientHandler: ChannelDuplexHandler {
         let pending = self.pending
         self.pending = [:]
         for entry in pending.values {
-            entry.promise.fail(error)
+            entry.reply.fail(error)
         }
     }
 

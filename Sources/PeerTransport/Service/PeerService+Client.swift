@@ -41,6 +41,7 @@ extension PeerService {
     /// loop (none when called on it), where the future-based call makes
     /// several: the connection lookup, its deadline, the chained future and the
     /// caller's callback each hop from the caller's thread to the connection's.
+    /// Over an open connection it makes no promise or future either.
     public func request(to peer: PeerAddress, payload: ByteBuffer, timeout: Duration,
                         completion: @escaping @Sendable (Result<ByteBuffer, any Error>) -> Void) {
         guard let channel = self.pool.activeChannel(to: peer) else {
@@ -54,9 +55,13 @@ extension PeerService {
             return completion(.failure(error))
         }
         let send: @Sendable () -> Void = {
-            let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
-            promise.futureResult.whenComplete(completion)
-            self.submit(PeerCall(kind: .request(deadline: deadline), payload: payload, promise: promise), on: channel, to: peer)
+            // Active, on its loop: the write reaches PeerClientHandler, which
+            // completes the callback once (no promise, no future per request).
+            guard channel.isActive else {
+                return completion(.failure(PeerError(code: .connectionClosed, message: "connection to \"\(peer.id)\" is closed")))
+            }
+            channel.writeAndFlush(PeerCall(kind: .request(deadline: deadline), payload: payload, reply: .callback(completion)),
+                                  promise: nil)
         }
         if channel.eventLoop.inEventLoop {
             send()
@@ -106,7 +111,7 @@ extension PeerService {
         // If the write never reaches PeerClientHandler (channel already closed), fail here;
         // completing an already-completed promise is a no-op.
         channel.writeAndFlush(call).whenFailure { error in
-            call.promise.fail(PeerError(code: .connectionClosed, message: "connection to \"\(peer.id)\" is closed: \(error)"))
+            call.reply.fail(PeerError(code: .connectionClosed, message: "connection to \"\(peer.id)\" is closed: \(error)"))
         }
     }
 
