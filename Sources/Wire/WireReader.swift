@@ -49,9 +49,14 @@ public struct WireReader: Sendable {
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func varint(_ field: @autoclosure () -> String) throws(WireError) -> UInt64 {
-        try unsigned(UInt64.self, field())
+        // Most varints on the wire (lengths, counts, small numbers) are one byte.
+        if position < end, bytes[position] < 0x80 {
+            defer { position += 1 }
+            return UInt64(bytes[position])
+        }
+        return try unsigned(UInt64.self, field())
     }
 
     /// LEB128 into `T`; a value wider than `T` is an error, not a truncation.
@@ -139,8 +144,9 @@ public struct WireReader: Sendable {
     /// `elementsEqual` cost about 500 instructions a call (callgrind).
     @usableFromInline
     static func isUTF8(of text: String, _ bytes: [UInt8], _ range: Range<Int>) -> Bool {
-        var text = text
-        return text.withUTF8 { utf8 in
+        // Read in place: a `var` copy for `withUTF8` cost a retain and a
+        // release of the string's storage per call (callgrind).
+        let same = text.utf8.withContiguousStorageIfAvailable { utf8 in
             guard utf8.count == range.count else { return false }
             return bytes.withUnsafeBufferPointer { all in
                 var index = 0
@@ -151,6 +157,7 @@ public struct WireReader: Sendable {
                 return true
             }
         }
+        return same ?? text.utf8.elementsEqual(bytes[range])
     }
 
     /// `bytes[range]` as a string if it is valid UTF-8. ASCII, what peers

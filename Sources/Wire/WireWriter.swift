@@ -21,8 +21,13 @@ public struct WireWriter: Sendable {
         bytes.append(value ? 1 : 0)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func varint(_ value: UInt64) {
+        // Most varints on the wire (lengths, counts, small numbers) are one byte.
+        if value < 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value))
+            return
+        }
         var value = value
         while value >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
@@ -63,11 +68,19 @@ public struct WireWriter: Sendable {
 
     @inlinable
     public mutating func string(_ value: String) {
-        var value = value
-        // Native strings are contiguous UTF-8: one copy, not a byte at a time.
-        value.withUTF8 { utf8 in
+        // Native strings are contiguous UTF-8: one copy, not a byte at a
+        // time, read in place (a `var` copy for `withUTF8` cost a retain and
+        // a release of the string's storage per call).
+        let written: Void? = value.utf8.withContiguousStorageIfAvailable { utf8 in
             varint(UInt64(utf8.count))
             bytes.append(contentsOf: utf8)
+        }
+        if written == nil {
+            var value = value
+            value.withUTF8 { utf8 in
+                varint(UInt64(utf8.count))
+                bytes.append(contentsOf: utf8)
+            }
         }
     }
 
