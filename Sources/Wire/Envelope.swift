@@ -12,8 +12,11 @@
 ///   with a problem instead of closing the connection;
 /// - a build still reads every version from ``minimumVersion`` up.
 public struct Envelope: Sendable {
-    /// The version this build writes.
-    public static let currentVersion: UInt8 = 3
+    /// The version this build writes. 3 added forwarded checks' failover
+    /// lists; 4, results that name the rule, version and node of a decision
+    /// only when they differ from the previous decision's (sent to a reader
+    /// of 4 or later).
+    public static let currentVersion: UInt8 = 4
     /// The oldest version this build reads.
     public static let minimumVersion: UInt8 = 2
 

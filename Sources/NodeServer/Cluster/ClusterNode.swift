@@ -302,7 +302,8 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
                         answers.append(item!)
                     }
                 }
-                completion(.checkResults(ForwardedResults(requestID: batch.requestID, epoch: placement.epoch, items: answers)))
+                completion(.checkResults(ForwardedResults(requestID: batch.requestID, epoch: placement.epoch, items: answers,
+                                                           readerVersion: batch.senderVersion)))
             }
         }
         if decide.isEmpty { return finish(items, .success([])) }

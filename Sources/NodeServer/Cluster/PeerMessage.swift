@@ -214,6 +214,14 @@ struct ForwardedBatch: Sendable, Equatable {
     var requestID: UInt64
     var epoch: UInt64
     var checks: [Check]
+    /// The protocol version the sender wrote the batch in (its envelope's):
+    /// the owner answers in what that version reads. Where the batch came
+    /// from, not what it asks, so `==` leaves it out.
+    var senderVersion: UInt8 = Envelope.currentVersion
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.requestID == rhs.requestID && lhs.epoch == rhs.epoch && lhs.checks == rhs.checks
+    }
 
     func encode(into writer: inout WireWriter) {
         writer.varint(requestID)
@@ -243,6 +251,7 @@ struct ForwardedBatch: Sendable, Equatable {
     }
 
     init(reading reader: inout WireReader, protocolVersion: UInt8) throws(WireError) {
+        senderVersion = protocolVersion
         requestID = try reader.varint("batch.request_id")
         epoch = try reader.varint("batch.epoch")
         // A check is at least four bytes: three empty-ish fields and hits.
@@ -313,21 +322,41 @@ struct ForwardedResults: Sendable, Equatable {
     var requestID: UInt64
     var epoch: UInt64
     var items: [Item]
+    /// The protocol version of the node that reads these results (the
+    /// batch's sender): from 4 on, a decision that repeats the previous
+    /// decision's rule, version and node goes without them (tag 3). How the
+    /// results travel, not what they say, so `==` leaves it out.
+    var readerVersion: UInt8 = Envelope.currentVersion
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.requestID == rhs.requestID && lhs.epoch == rhs.epoch && lhs.items == rhs.items
+    }
+
+    /// The first protocol version that reads tag 3.
+    static let repeatedNamesVersion: UInt8 = 4
 
     func encode(into writer: inout WireWriter) {
         writer.varint(requestID)
         writer.varint(epoch)
         writer.count(items.count, field: "items.count")
+        let compact = readerVersion >= Self.repeatedNamesVersion
+        var previous: CheckResult?
         for item in items {
             switch item {
             case .decided(let result):
                 let decision = result.decision
-                writer.byte(0)
+                // Equal strings that share storage compare without reading their bytes.
+                let repeats = compact && previous.map {
+                    $0.rule == result.rule && $0.version == result.version && $0.node == result.node
+                } ?? false
+                writer.byte(repeats ? 3 : 0)
                 writer.bool(decision.allowed)
                 writer.count(decision.limit, field: "result.limit")
                 writer.signed(Int64(decision.remaining))
                 writer.signed(decision.resetMs)
                 writer.signed(decision.retryAfterMs)
+                previous = result
+                if repeats { continue }
                 writer.string(result.rule)
                 writer.string(result.version)
                 writer.string(result.node)
@@ -343,10 +372,11 @@ struct ForwardedResults: Sendable, Equatable {
         }
     }
 
-    init(requestID: UInt64, epoch: UInt64, items: [Item]) {
+    init(requestID: UInt64, epoch: UInt64, items: [Item], readerVersion: UInt8 = Envelope.currentVersion) {
         self.requestID = requestID
         self.epoch = epoch
         self.items = items
+        self.readerVersion = readerVersion
     }
 
     init(reading reader: inout WireReader) throws(WireError) {
@@ -361,7 +391,7 @@ struct ForwardedResults: Sendable, Equatable {
             // Named only when a read fails: building the name per item is a cost on every batch.
             func field() -> String { "items[\(index)]" }
             switch try reader.byte("\(field()).tag") {
-            case 0:
+            case let tag where tag == 0 || tag == 3:
                 let allowed = try reader.bool("\(field()).allowed")
                 let limit = try reader.bounded("\(field()).limit", limit: Int64(Int32.max))
                 let remaining = try reader.signed64("\(field()).remaining")
@@ -373,12 +403,21 @@ struct ForwardedResults: Sendable, Equatable {
                     throw reader.error(.invalidField, "\(field()): remaining \(remaining), reset_ms \(reset) or retry_after_ms \(retry) "
                                        + "outside what a decision can hold")
                 }
-                let rule = try reader.string("\(field()).rule", maxBytes: PeerMessage.maxNameBytes, reusing: last?.rule)
-                let version = try reader.string("\(field()).version", maxBytes: PeerMessage.maxVersionBytes, reusing: last?.version)
-                let node = try reader.string("\(field()).node", maxBytes: PeerMessage.maxNameBytes, reusing: last?.node)
                 let decision = Decision(allowed: allowed, limit: Int(limit), remaining: Int(truncatingIfNeeded: remaining),
                                         resetMs: reset, retryAfterMs: retry)
-                let result = CheckResult(decision: decision, rule: rule, version: version, node: node)
+                let result: CheckResult
+                if tag == 3 {
+                    // The rule, version and node of the previous decision.
+                    guard let last else {
+                        throw reader.error(.invalidField, "\(field()) repeats the names of an earlier decision, but none came before it")
+                    }
+                    result = CheckResult(decision: decision, rule: last.rule, version: last.version, node: last.node)
+                } else {
+                    let rule = try reader.string("\(field()).rule", maxBytes: PeerMessage.maxNameBytes, reusing: last?.rule)
+                    let version = try reader.string("\(field()).version", maxBytes: PeerMessage.maxVersionBytes, reusing: last?.version)
+                    let node = try reader.string("\(field()).node", maxBytes: PeerMessage.maxNameBytes, reusing: last?.node)
+                    result = CheckResult(decision: decision, rule: rule, version: version, node: node)
+                }
                 items.append(.decided(result))
                 last = result
             case 1:
