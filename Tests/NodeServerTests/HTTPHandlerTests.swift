@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOPosix
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -163,6 +165,12 @@ struct HTTPHandlerTests {
         func check(body: ByteBuffer, committed: @escaping @Sendable (CheckReply) -> Void) -> CheckReply? {
             let text = String(buffer: body)
             let reply = CheckReply.response(.json(Array(text.utf8)))
+            if text.hasPrefix("inline") {
+                // Answered through the callback before `check` returns, as a
+                // forward that fails at once is, on the caller's loop.
+                committed(reply)
+                return nil
+            }
             guard text.hasPrefix("later") else { return reply }
             waiting.withLock { $0.append { committed(reply) } }
             return nil
@@ -173,7 +181,7 @@ struct HTTPHandlerTests {
         }
     }
 
-    @Test("check answers that arrive later come back through the loop's answer queue, in request order")
+    @Test("check answers that arrive later on the loop are written at once, in request order")
     func checkAnswersInOrder() throws {
         let stub = CheckStub()
         let channel = EmbeddedChannel()
@@ -188,13 +196,97 @@ struct HTTPHandlerTests {
         }
         try channel.writeInbound(ByteBuffer(string: requests.joined() + "GET /other HTTP/1.1\r\nHost: x\r\n\r\n"))
         #expect(try output(channel).isEmpty)
+        // An embedded channel's test thread is its loop: an answer posted
+        // there (as a forwarded check's, on its peer connection's loop) is
+        // written at once, and the requests behind it are answered in turn
+        // up to the next one still owed.
         stub.commitAll()
-        #expect(try output(channel).isEmpty)  // Written on the loop's next turn, not on the committing thread.
-        channel.embeddedEventLoop.run()
         #expect(bodies(try output(channel)) == ["later1", "now2"])
         stub.commitAll()
-        channel.embeddedEventLoop.run()
         #expect(bodies(try output(channel)) == ["later3", "now4", "/other"])
+    }
+
+    @Test("a check answered through its callback before the check call returns is written once, and the requests behind it are answered")
+    func checkAnsweredBeforeReturning() throws {
+        let stub = CheckStub()
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try channel.pipeline.syncOperations.addHandlers(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+            HTTPHandler(responder: stub, maxBody: 1 << 20)
+        )
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
+        let requests = ["inline1", "now2", "inline3"].map { body in
+            "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        try channel.writeInbound(ByteBuffer(string: requests.joined() + "GET /other HTTP/1.1\r\nHost: x\r\n\r\n"))
+        channel.embeddedEventLoop.run()
+        #expect(bodies(try output(channel)) == ["inline1", "now2", "inline3", "/other"])
+    }
+
+    @Test("check answers posted off the loop (from a commit thread) reach the client in request order over a real socket")
+    func checkAnswersFromOffTheLoop() async throws {
+        let stub = CheckStub()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await HTTPServer(host: "127.0.0.1", port: 0, responder: stub, group: group,
+                                          logger: Logger(label: "test"))
+        let client = try LineClient(port: server.port)
+        defer { client.close() }
+        let requests = ["later1", "now2", "later3", "now4"].map { body in
+            "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        try client.send(requests.joined())
+        // The first answer is owed; the rest wait behind it.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while stub.waiting.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        stub.commitAll()  // This test's thread: not the server's event loop.
+        var text = try client.receive(until: { bodies($0).count >= 2 }, deadline: deadline)
+        #expect(bodies(text) == ["later1", "now2"])
+        while stub.waiting.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        stub.commitAll()
+        let before = text
+        text += try client.receive(until: { bodies(before + $0).count >= 4 }, deadline: deadline)
+        #expect(bodies(text) == ["later1", "now2", "later3", "now4"])
+        try await server.channel.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// A blocking loopback client for the real-socket test.
+    final class LineClient {
+        let fd: Int32
+
+        init(port: Int) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { close(); throw POSIXError(.ECONNREFUSED) }
+        }
+
+        func send(_ text: String) throws {
+            let bytes = Array(text.utf8)
+            guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw POSIXError(.EIO) }
+        }
+
+        /// Reads until `done` holds for what was read, or `deadline` passes.
+        func receive(until done: (String) -> Bool, deadline: ContinuousClock.Instant) throws -> String {
+            var text = ""
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !done(text) && ContinuousClock.now < deadline {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count > 0 { text += String(decoding: buffer[..<count], as: UTF8.self) }
+                if count == 0 { break }
+            }
+            return text
+        }
+
+        func close() { _ = Glibc.close(fd) }
     }
 
     @Test("a parse error behind an owed answer gets its 400 after that answer, then the connection closes")

@@ -33,8 +33,20 @@ final class AnswerQueue: @unchecked Sendable {
         self.eventLoop = eventLoop
     }
 
-    /// Queues an answer; safe from any thread.
+    /// Queues an answer; safe from any thread. On the loop itself (a
+    /// forwarded check answered on the loop of its peer connection) the
+    /// answer is written at once, unless earlier ones wait in the queue:
+    /// they go first, in order.
     func post(_ reply: CheckReply, to destination: Destination) {
+        if eventLoop.inEventLoop {
+            let queued = answers.withLock { answers in
+                guard !answers.isEmpty else { return false }
+                answers.append(Answer(destination: destination, reply: reply))
+                return true
+            }
+            if !queued { destination.handler.deliver(reply, context: destination.context, keepAlive: destination.keepAlive) }
+            return
+        }
         let first = answers.withLock { answers in
             answers.append(Answer(destination: destination, reply: reply))
             return answers.count == 1

@@ -165,11 +165,13 @@ final class HTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func dispatchCheck(_ checks: any CheckResponder, context: ChannelHandlerContext, body: ByteBuffer, keepAlive: Bool) {
         let queue = answers!
         let destination = AnswerQueue.Destination(handler: self, context: context, keepAlive: keepAlive)
+        // Owed before asking: the answer may be delivered before `check`
+        // returns (a forward that fails at once, answered on this loop).
+        answerOwed = true
         let reply = checks.check(body: body) { reply in queue.post(reply, to: destination) }
         if let reply {
+            answerOwed = false
             write(context: context, reply: reply, keepAlive: keepAlive)
-        } else {
-            answerOwed = true
         }
     }
 

@@ -13,7 +13,7 @@ public final class HTTPServer: Service {
     private let responder: any HTTPResponder
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let channel: any Channel
+    let channel: any Channel
 
     /// Binds at once, so a port conflict fails the node's start with a clear
     /// error instead of surfacing later inside the service group.
