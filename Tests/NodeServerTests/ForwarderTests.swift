@@ -91,17 +91,28 @@ struct ForwarderTests {
         LimiterEngine.ResolvedCheck(request: CheckRequest(key: key, rule: "API", hits: hits), rule: Self.api, version: "v-1")
     }
 
-    @Test("Checks that arrive while a batch is in flight leave together as the next batch, and each caller gets its own answers")
+    @Test("Checks that arrive while a batch is in flight leave together as the next batch, and each caller gets its own answers, one check or several")
     func batchesWhileBusy() async throws {
         try await withPeers { forwarder, owner in
             let answers = Mutex<[String: Int]>([:])
             let count = 60
-            for index in 0..<count {
-                forwarder.forward([check("k\(index)", hits: index % 7)], to: "n2") { result in
-                    if case .success(let results) = result, results.items.count == 1, case .decided(let decided) = results.items.first! {
-                        answers.withLock { $0["k\(index)"] = decided.decision.remaining }
+            // One check per caller, but callers 10...12 and 30...33 ask together.
+            var index = 0
+            while index < count {
+                let size = index == 10 ? 3 : index == 30 ? 4 : 1
+                let indices = Array(index..<(index + size))
+                let record: @Sendable (Result<ForwardedAnswers, APIProblem>) -> Void = { result in
+                    guard case .success(let results) = result, results.items.count == indices.count else { return }
+                    for (item, index) in zip(results.items, indices) {
+                        if case .decided(let decided) = item { answers.withLock { $0["k\(index)"] = decided.decision.remaining } }
                     }
                 }
+                if size == 1 {
+                    forwarder.forward(check("k\(index)", hits: index % 7), to: "n2", completion: record)
+                } else {
+                    forwarder.forward(indices.map { check("k\($0)", hits: $0 % 7) }, to: "n2", completion: record)
+                }
+                index += size
             }
             // One batch is in flight (held by the owner); the other checks wait for it.
             try await poll("a batch held by the owner", within: .seconds(30)) { owner.held.withLock { $0.count } == 1 }

@@ -35,9 +35,25 @@ final class Forwarder: CheckForwarding {
     typealias Completion = @Sendable (Result<ForwardedAnswers, APIProblem>) -> Void
     private typealias BatchCompletion = @Sendable (Result<ForwardedResults, APIProblem>) -> Void
 
+    /// One caller's checks, as they go on the wire: `first`, then `rest`
+    /// (empty for a single check, which then needs no array).
     private struct Item {
-        var checks: [LimiterEngine.ResolvedCheck]
+        var first: ForwardedBatch.Check
+        var rest: [ForwardedBatch.Check]
         var completion: Completion
+
+        var count: Int { 1 + rest.count }
+
+        init(_ check: LimiterEngine.ResolvedCheck, rest: ArraySlice<LimiterEngine.ResolvedCheck> = [], completion: @escaping Completion) {
+            first = Self.wire(check)
+            self.rest = rest.map(Self.wire)
+            self.completion = completion
+        }
+
+        /// A check's `standingInFor` travels as the failover's unreachable list (CheckRouter.failover).
+        static func wire(_ check: LimiterEngine.ResolvedCheck) -> ForwardedBatch.Check {
+            ForwardedBatch.Check(request: check.request, version: check.version, unreachable: check.standingInFor)
+        }
     }
 
     private struct Lane {
@@ -98,11 +114,20 @@ final class Forwarder: CheckForwarding {
     }
 
     func forward(_ checks: [LimiterEngine.ResolvedCheck], to owner: String, completion: @escaping Completion) {
+        guard let first = checks.first else { return completion(.success(ForwardedAnswers(epoch: epoch(), items: []))) }
+        enqueue(Item(first, rest: checks.dropFirst(), completion: completion), to: owner)
+    }
+
+    func forward(_ check: LimiterEngine.ResolvedCheck, to owner: String, completion: @escaping Completion) {
+        enqueue(Item(check, completion: completion), to: owner)
+    }
+
+    private func enqueue(_ item: Item, to owner: String) {
         let now = windowNanos > 0 ? NIODeadline.now().uptimeNanoseconds : 0
         let next: Next = lanes.withLock { lanes in
             // Mutated in place: a copy of the lane would copy its queue.
             Self.decide(&lanes[owner, default: Lane(window: ForwardWindow(lengthNanos: windowNanos))],
-                        adding: Item(checks: checks, completion: completion), at: now, settings: settings)
+                        adding: item, at: now, settings: settings)
         }
         switch next {
         case .none:
@@ -127,7 +152,7 @@ final class Forwarder: CheckForwarding {
     /// window (start its timer), or nothing (a batch is in flight or a window is open).
     private static func decide(_ lane: inout Lane, adding item: Item, at now: UInt64, settings: Settings) -> Next {
         lane.pending.append(item)
-        lane.pendingChecks += item.checks.count
+        lane.pendingChecks += item.count
         let idle = lane.inFlight < settings.maxInFlight
         let full = lane.pendingChecks >= settings.maxBatch
         if lane.window.arrival(at: now, idle: idle && !full) { return .wait }
@@ -143,9 +168,9 @@ final class Forwarder: CheckForwarding {
         var taken: [Item] = []
         var checks = 0
         for next in lane.pending {
-            guard taken.isEmpty || checks + next.checks.count <= settings.maxBatch else { break }
+            guard taken.isEmpty || checks + next.count <= settings.maxBatch else { break }
             taken.append(next)
-            checks += next.checks.count
+            checks += next.count
         }
         lane.pending.removeFirst(taken.count)
         lane.pendingChecks -= checks
@@ -154,20 +179,18 @@ final class Forwarder: CheckForwarding {
     }
 
     private func send(_ items: [Item], to owner: String) {
-        // A check's `standingInFor` travels as the failover's unreachable list (CheckRouter.failover).
         var checks: [ForwardedBatch.Check] = []
-        checks.reserveCapacity(items.reduce(0) { $0 + $1.checks.count })
+        checks.reserveCapacity(items.reduce(0) { $0 + $1.count })
         for item in items {
-            for check in item.checks {
-                checks.append(ForwardedBatch.Check(request: check.request, version: check.version, unreachable: check.standingInFor))
-            }
+            checks.append(item.first)
+            checks.append(contentsOf: item.rest)
         }
         let batch = ForwardedBatch(requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue, epoch: epoch(),
                                    checks: checks)
         roundTrip(batch, to: owner, attempt: 1) { [self] result in
             var offset = 0
             for item in items {
-                let count = item.checks.count
+                let count = item.count
                 item.completion(result.map { ForwardedAnswers(epoch: $0.epoch, items: $0.items[offset..<offset + count]) })
                 offset += count
             }

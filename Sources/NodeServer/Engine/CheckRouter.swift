@@ -18,6 +18,16 @@ protocol OwnerLookup: Sendable {
 protocol CheckForwarding: Sendable {
     func forward(_ checks: [LimiterEngine.ResolvedCheck], to owner: String,
                  completion: @escaping @Sendable (Result<ForwardedAnswers, APIProblem>) -> Void)
+    /// One check: the common case, which a forwarder may take without an array.
+    func forward(_ check: LimiterEngine.ResolvedCheck, to owner: String,
+                 completion: @escaping @Sendable (Result<ForwardedAnswers, APIProblem>) -> Void)
+}
+
+extension CheckForwarding {
+    func forward(_ check: LimiterEngine.ResolvedCheck, to owner: String,
+                 completion: @escaping @Sendable (Result<ForwardedAnswers, APIProblem>) -> Void) {
+        forward([check], to: owner, completion: completion)
+    }
 }
 
 /// Splits checks between the local engine and their owners (DESIGN §6:
@@ -74,8 +84,7 @@ public final class CheckRouter: Sendable {
         case .unavailable(let reason):
             return .done(.failure(.unavailable(reason)))
         case .forward(let owner, _):
-            var attempt = ForwardAttempt(namespace: check.rule.namespaceID, key: check.request.key, to: owner)
-            forward(check, attempt: &attempt, completion: completion)
+            forward(check, to: owner, attempt: nil, completion: completion)
             return .committing
         }
     }
@@ -131,20 +140,18 @@ public final class CheckRouter: Sendable {
             }
             let gather = Gather(count: checks.count, parts: checks.count, completion: completion)
             for (index, item) in results.items.enumerated() {
-                let check = checks[index]
-                let attempt = ForwardAttempt(namespace: check.rule.namespaceID, key: check.request.key, to: owner)
-                settle(item, epoch: results.epoch, of: check, attempt: attempt) { result in
+                settle(item, epoch: results.epoch, of: checks[index], from: owner, attempt: nil) { result in
                     gather.deliver(result.map { [$0] }, at: [index])
                 }
             }
         }
     }
 
-    private func forward(_ check: LimiterEngine.ResolvedCheck, attempt: inout ForwardAttempt,
+    /// Forwards `check` to `target`. `attempt` is the re-routing so far:
+    /// nil on the first forward, and made only if an owner disowns the key.
+    private func forward(_ check: LimiterEngine.ResolvedCheck, to target: String, attempt: ForwardAttempt?,
                          completion: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void) {
-        guard case .awaiting(let target) = attempt.state else { return }
-        let sent = attempt
-        forwarder!.forward([check], to: target) { [self] answer in
+        forwarder!.forward(check, to: target) { [self] answer in
             switch answer {
             case .failure(let problem) where Self.failoverCodes.contains(problem.code):
                 if placement?.failoverEnabled == true {
@@ -154,15 +161,16 @@ public final class CheckRouter: Sendable {
                     completion(.success(engine.unavailableAnswer(check)))
                 }
             case .failure(let problem): completion(.failure(problem))
-            case .success(let results): settle(results.items.first!, epoch: results.epoch, of: check, attempt: sent, completion: completion)
+            case .success(let results):
+                settle(results.items.first!, epoch: results.epoch, of: check, from: target, attempt: attempt, completion: completion)
             }
         }
     }
 
-    /// Turns one owner's answer into a result, re-routing a disowned check.
-    private func settle(_ item: ForwardedResults.Item, epoch: UInt64, of check: LimiterEngine.ResolvedCheck,
-                        attempt: ForwardAttempt, completion: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void) {
-        guard case .awaiting(let responder) = attempt.state else { return }
+    /// Turns the answer of `responder` (the node the check was forwarded to)
+    /// into a result, re-routing a disowned check; `attempt` as for ``forward(_:to:attempt:completion:)``.
+    private func settle(_ item: ForwardedResults.Item, epoch: UInt64, of check: LimiterEngine.ResolvedCheck, from responder: String,
+                        attempt: ForwardAttempt?, completion: @escaping @Sendable (Result<CheckResult, APIProblem>) -> Void) {
         switch item {
         case .decided(let result):
             completion(.success(result))
@@ -175,7 +183,7 @@ public final class CheckRouter: Sendable {
         case .refused(let status, let code, let detail):
             completion(.failure(APIProblem(status: status, code: code, title: "Owner could not decide", detail: "\(responder): \(detail)")))
         case .notMine(let hint):
-            var attempt = attempt
+            var attempt = attempt ?? ForwardAttempt(namespace: check.rule.namespaceID, key: check.request.key, to: responder)
             switch attempt.onNotMine(from: responder, owner: hint, epoch: epoch, view: placement!.placementView) {
             case .decideLocally:
                 // Our view changed since we sent it: we own the key now.
@@ -183,8 +191,8 @@ public final class CheckRouter: Sendable {
                                                          onCommit: completion) {
                     completion(result)
                 }
-            case .retry:
-                forward(check, attempt: &attempt, completion: completion)
+            case .retry(let next):
+                forward(check, to: next, attempt: attempt, completion: completion)
             case .fail(let reason):
                 if placement?.failoverEnabled == true {
                     // Views disagree: the next node of the key's placement decides in
@@ -237,7 +245,7 @@ extension CheckRouter {
         var forwarded = check
         // A forwarded check's `standingInFor` carries the nodes found unreachable.
         forwarded.standingInFor = unreachable
-        forwarder!.forward([forwarded], to: target.node) { [self] answer in
+        forwarder!.forward(forwarded, to: target.node) { [self] answer in
             switch answer {
             case .failure(let problem) where Self.failoverCodes.contains(problem.code):
                 failover(check, unreachable: unreachable + [target.node], completion: completion)
