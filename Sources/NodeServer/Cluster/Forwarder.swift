@@ -165,6 +165,16 @@ final class Forwarder: CheckForwarding {
     /// The next batch to send, if a slot is free.
     private static func takeBatch(_ lane: inout Lane, settings: Settings) -> [Item]? {
         guard lane.inFlight < settings.maxInFlight, !lane.pending.isEmpty else { return nil }
+        if lane.pendingChecks <= settings.maxBatch || lane.pending.count == 1 {
+            // All that waits fits in one batch (the usual case): hand over the
+            // queue itself rather than copying its items one by one.
+            var taken: [Item] = []
+            taken.reserveCapacity(lane.pending.count)
+            swap(&taken, &lane.pending)
+            lane.pendingChecks = 0
+            lane.inFlight += 1
+            return taken
+        }
         var taken: [Item] = []
         var checks = 0
         for next in lane.pending {
