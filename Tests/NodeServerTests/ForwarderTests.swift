@@ -227,6 +227,20 @@ struct ForwarderTests {
         }
     }
 
+    @Test("Checks waiting beyond the size cap leave in order, in batches of at most the cap, and every caller is answered")
+    func queueBeyondTheCap() async throws {
+        try await withPeers(maxBatch: 10) { forwarder, owner in
+            let answers = Answers()
+            for index in 0..<26 { answers.forward(forwarder, "k\(index)") }
+            try await poll("a batch held by the owner", within: .seconds(30)) { owner.held.withLock { $0.count } == 1 }
+            owner.release()
+            try await poll("every caller answered", within: .seconds(30)) { answers.count == 26 }
+            let batches = owner.batches.withLock { $0 }
+            #expect(batches.map(\.checks.count) == [1, 10, 10, 5])
+            #expect(batches.flatMap { $0.checks.map(\.request.key) } == (0..<26).map { "k\($0)" })
+        }
+    }
+
     @Test("An owner that is not a known member fails the check at once with a 503 naming it")
     func unknownOwner() async throws {
         try await withPeers { forwarder, _ in
