@@ -109,7 +109,8 @@ extension PeerService {
 
     private func submit(_ call: PeerCall, on channel: any Channel, to peer: PeerAddress) {
         // If the write never reaches PeerClientHandler (channel already closed), fail here;
-        // completing an already-completed promise is a no-op.
+        // completing an already-completed promise is a no-op. (Promise calls only: a
+        // callback call is written by `request(to:payload:timeout:completion:)`.)
         channel.writeAndFlush(call).whenFailure { error in
             call.reply.fail(PeerError(code: .connectionClosed, message: "connection to \"\(peer.id)\" is closed: \(error)"))
         }
