@@ -224,7 +224,7 @@ struct HTTPHandlerTests {
         #expect(bodies(try output(channel)) == ["inline1", "now2", "inline3", "/other"])
     }
 
-    @Test("check answers posted off the loop (from a commit thread) reach the client in request order over a real socket")
+    @Test("check answers posted from another thread, as a commit thread posts them, reach the client in request order over a real socket")
     func checkAnswersFromOffTheLoop() async throws {
         let stub = CheckStub()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -56,7 +56,7 @@ struct PeerFrameHandlerTests {
         }
     }
 
-    @Test("a stream that always ends inside a frame holds no more than a frame or two of storage, however long it runs")
+    @Test("a stream that always ends inside a frame holds at most 256 bytes of storage for its 64-byte frames, however long it runs")
     func partialBufferStaysSmall() throws {
         let handler = PeerFrameHandler()
         let channel = EmbeddedChannel()
