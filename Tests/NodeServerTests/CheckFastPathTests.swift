@@ -115,6 +115,10 @@ struct CheckFastPathTests {
                 #expect(template.fits(result))
                 var own = ByteBuffer()
                 template.encode(result, into: &own, keepAlive: keepAlive)
+                // Written after what a buffer already holds, too.
+                var after = ByteBuffer(string: "earlier bytes")
+                template.encode(result, into: &after, keepAlive: keepAlive)
+                #expect(String(buffer: after) == "earlier bytes" + String(buffer: own))
                 var general = ByteBuffer()
                 HTTPResponse.json(result.json, headers: result.headers(periodSeconds: rule.periodSeconds))
                     .encode(into: &general, keepAlive: keepAlive, requestMethod: .POST)
