@@ -56,18 +56,24 @@ extension ByteBuffer {
     /// making the string.
     @discardableResult
     mutating func writeDecimal(_ value: Int64) -> Int {
-        var magnitude = value.magnitude
         let count = Self.decimalLength(value)
         return writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
-            var index = count
-            repeat {
-                index -= 1
-                raw[index] = UInt8(truncatingIfNeeded: 48 &+ magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if value < 0 { raw[0] = UInt8(ascii: "-") }
+            Self.storeDecimal(value, digits: count, at: raw.baseAddress!)
             return count
         }
+    }
+
+    /// Stores `value` as ``writeDecimal(_:)`` writes it in the `digits`
+    /// bytes (its ``decimalLength(_:)``) at `start`.
+    static func storeDecimal(_ value: Int64, digits: Int, at start: UnsafeMutableRawPointer) {
+        var magnitude = value.magnitude
+        var index = digits
+        repeat {
+            index -= 1
+            start.storeBytes(of: UInt8(truncatingIfNeeded: 48 &+ magnitude % 10), toByteOffset: index, as: UInt8.self)
+            magnitude /= 10
+        } while magnitude > 0
+        if value < 0 { start.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self) }
     }
 
     /// How many bytes ``writeDecimal(_:)`` writes for `value`.
