@@ -8,6 +8,7 @@ import NIOHTTP1
 import PeerTestSupport
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("The HTTP handler: NIO's server pipeline bytes, answers in request order")
 struct HTTPHandlerTests {
@@ -106,7 +107,7 @@ struct HTTPHandlerTests {
         }
     }
 
-    func handlerChannel(_ responder: Responder) throws -> EmbeddedChannel {
+    func handlerChannel(_ responder: any HTTPResponder) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandlers(
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
@@ -114,6 +115,11 @@ struct HTTPHandlerTests {
         )
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
         return channel
+    }
+
+    /// Pipelined keep-alive `POST /v1/check` requests with these bodies.
+    func checkRequests(_ bodies: [String]) -> String {
+        bodies.map { "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: \($0.utf8.count)\r\n\r\n\($0)" }.joined()
     }
 
     func output(_ channel: EmbeddedChannel) throws -> String {
@@ -184,17 +190,9 @@ struct HTTPHandlerTests {
     @Test("check answers that arrive later on the loop are written at once, in request order")
     func checkAnswersInOrder() throws {
         let stub = CheckStub()
-        let channel = EmbeddedChannel()
+        let channel = try handlerChannel(stub)
         defer { _ = try? channel.finish() }
-        try channel.pipeline.syncOperations.addHandlers(
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-            HTTPHandler(responder: stub, maxBody: 1 << 20)
-        )
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
-        let requests = ["later1", "now2", "later3", "now4"].map { body in
-            "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-        }
-        try channel.writeInbound(ByteBuffer(string: requests.joined() + "GET /other HTTP/1.1\r\nHost: x\r\n\r\n"))
+        try channel.writeInbound(ByteBuffer(string: checkRequests(["later1", "now2", "later3", "now4"]) + "GET /other HTTP/1.1\r\nHost: x\r\n\r\n"))
         #expect(try output(channel).isEmpty)
         // An embedded channel's test thread is its loop: an answer posted
         // there (as a forwarded check's, on its peer connection's loop) is
@@ -209,17 +207,9 @@ struct HTTPHandlerTests {
     @Test("a check answered through its callback before the check call returns is written once, and the requests behind it are answered")
     func checkAnsweredBeforeReturning() throws {
         let stub = CheckStub()
-        let channel = EmbeddedChannel()
+        let channel = try handlerChannel(stub)
         defer { _ = try? channel.finish() }
-        try channel.pipeline.syncOperations.addHandlers(
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-            HTTPHandler(responder: stub, maxBody: 1 << 20)
-        )
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
-        let requests = ["inline1", "now2", "inline3"].map { body in
-            "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-        }
-        try channel.writeInbound(ByteBuffer(string: requests.joined() + "GET /other HTTP/1.1\r\nHost: x\r\n\r\n"))
+        try channel.writeInbound(ByteBuffer(string: checkRequests(["inline1", "now2", "inline3"]) + "GET /other HTTP/1.1\r\nHost: x\r\n\r\n"))
         channel.embeddedEventLoop.run()
         #expect(bodies(try output(channel)) == ["inline1", "now2", "inline3", "/other"])
     }
@@ -232,17 +222,14 @@ struct HTTPHandlerTests {
                                           logger: Logger(label: "test"))
         let client = try LineClient(port: server.port)
         defer { client.close() }
-        let requests = ["later1", "now2", "later3", "now4"].map { body in
-            "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-        }
-        try client.send(requests.joined())
+        try client.send(checkRequests(["later1", "now2", "later3", "now4"]))
         // The first answer is owed; the rest wait behind it.
         let deadline = ContinuousClock.now + .seconds(10)
-        while stub.waiting.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await poll("the first check owed", within: .seconds(10)) { !stub.waiting.withLock { $0.isEmpty } }
         stub.commitAll()  // This test's thread: not the server's event loop.
         var text = try client.receive(until: { bodies($0).count >= 2 }, deadline: deadline)
         #expect(bodies(text) == ["later1", "now2"])
-        while stub.waiting.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await poll("the third check owed", within: .seconds(10)) { !stub.waiting.withLock { $0.isEmpty } }
         stub.commitAll()
         let before = text
         text += try client.receive(until: { bodies(before + $0).count >= 4 }, deadline: deadline)
