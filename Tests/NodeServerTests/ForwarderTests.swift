@@ -241,6 +241,17 @@ struct ForwarderTests {
         }
     }
 
+    @Test("Forwarding no checks answers at once with no items and sends no batch")
+    func noChecks() async throws {
+        try await withPeers { forwarder, owner in
+            let outcome = Mutex<Result<ForwardedAnswers, APIProblem>?>(nil)
+            forwarder.forward([], to: "n2") { result in outcome.withLock { $0 = result } }
+            guard case .success(let answers)? = outcome.withLock({ $0 }) else { Issue.record("expected an immediate answer"); return }
+            #expect(answers.items.isEmpty)
+            #expect(owner.batches.withLock { $0.isEmpty })
+        }
+    }
+
     @Test("An owner that is not a known member fails the check at once with a 503 naming it")
     func unknownOwner() async throws {
         try await withPeers { forwarder, _ in
