@@ -238,21 +238,24 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         // looked up again only when it differs from the previous check's.
         var versionLookup: (name: String, found: InstalledVersion?)?
         var ruleLookup: (name: String, found: Rule?)?
-        for (index, check) in batch.checks.enumerated() {
-            let request = check.request
-            if versionLookup?.name != check.version {
-                versionLookup = (check.version, versions.installed(check.version))
+        for index in batch.checks.indices {
+            // Read in place, field by field: a copy of the whole check would
+            // retain every string it holds.
+            let request = batch.checks[index].request
+            if versionLookup?.name != batch.checks[index].version {
+                let version = batch.checks[index].version
+                versionLookup = (version, versions.installed(version))
                 ruleLookup = nil
             }
             guard let version = versionLookup?.found else {
                 items[index] = .refused(status: 503, code: "version-not-installed",
-                                        detail: "rule-set version \(check.version) is not installed on \(nodeID) yet")
+                                        detail: "rule-set version \(batch.checks[index].version) is not installed on \(nodeID) yet")
                 continue
             }
             if ruleLookup?.name != request.rule { ruleLookup = (request.rule, version.ruleSet.rules[request.rule]) }
             guard let rule = ruleLookup?.found else {
                 items[index] = .refused(status: 422, code: "unknown-rule",
-                                        detail: "rule \"\(request.rule)\" is not in version \(check.version) on \(nodeID)")
+                                        detail: "rule \"\(request.rule)\" is not in version \(batch.checks[index].version) on \(nodeID)")
                 continue
             }
             guard !request.key.isEmpty, request.key.utf8.count <= CheckRequest.maxKeyBytes else {
@@ -260,13 +263,14 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
                 continue
             }
             let verdict: PlacementView.FailoverVerdict
-            if check.unreachable.isEmpty || replicas < 2 {
+            if batch.checks[index].unreachable.isEmpty || replicas < 2 {
                 switch placement.accept(namespace: rule.namespaceID, key: request.key, senderEpoch: batch.epoch) {
                 case .decide: verdict = .decide(standingInFor: [])
                 case .notMine(let owner, let epoch): verdict = .notMine(owner: owner, epoch: epoch)
                 }
             } else {
-                verdict = placement.acceptFailover(namespace: rule.namespaceID, key: request.key, unreachable: check.unreachable)
+                verdict = placement.acceptFailover(namespace: rule.namespaceID, key: request.key,
+                                                   unreachable: batch.checks[index].unreachable)
             }
             switch verdict {
             case .decide(let standingInFor):
@@ -276,7 +280,7 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
                         : .refused(status: 503, code: "owner-importing", detail: "\(nodeID) is importing the counters of its keys")
                     continue
                 }
-                decide.append(LimiterEngine.ResolvedCheck(request: request, rule: rule, version: check.version,
+                decide.append(LimiterEngine.ResolvedCheck(request: request, rule: rule, version: batch.checks[index].version,
                                                           standingInFor: standingInFor))
                 decideIndices.append(index)
             case .notMine(let owner, _):
@@ -292,14 +296,13 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
                 // Every index is either refused or disowned above, or decided here.
                 var answers: [ForwardedResults.Item] = []
                 answers.reserveCapacity(items.count)
-                var decided = zip(decidedIndices, results).makeIterator()
-                var next = decided.next()
-                for (index, item) in items.enumerated() {
-                    if let (decidedIndex, result) = next, decidedIndex == index {
-                        answers.append(.decided(result))
-                        next = decided.next()
+                var decided = 0
+                for index in items.indices {
+                    if decided < decidedIndices.count, decidedIndices[decided] == index {
+                        answers.append(.decided(results[decided]))
+                        decided += 1
                     } else {
-                        answers.append(item!)
+                        answers.append(items[index]!)
                     }
                 }
                 completion(.checkResults(ForwardedResults(requestID: batch.requestID, epoch: placement.epoch, items: answers,

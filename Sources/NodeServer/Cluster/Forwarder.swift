@@ -35,37 +35,30 @@ final class Forwarder: CheckForwarding {
     typealias Completion = @Sendable (Result<ForwardedAnswers, APIProblem>) -> Void
     private typealias BatchCompletion = @Sendable (Result<ForwardedResults, APIProblem>) -> Void
 
-    /// One caller's checks, as they go on the wire: `first`, then `rest`
-    /// (empty for a single check, which then needs no array).
-    private struct Item {
-        var first: ForwardedBatch.Check
-        var rest: [ForwardedBatch.Check]
+    /// One caller waiting on the lane: how many of the queued checks are
+    /// its own (they are queued together, in order), and where their answers go.
+    private struct Caller {
+        var count: Int
         var completion: Completion
-
-        var count: Int { 1 + rest.count }
-
-        init(_ check: LimiterEngine.ResolvedCheck, rest: ArraySlice<LimiterEngine.ResolvedCheck> = [], completion: @escaping Completion) {
-            first = Self.wire(check)
-            self.rest = rest.map(Self.wire)
-            self.completion = completion
-        }
-
-        /// A check's `standingInFor` travels as the failover's unreachable list (CheckRouter.failover).
-        static func wire(_ check: LimiterEngine.ResolvedCheck) -> ForwardedBatch.Check {
-            ForwardedBatch.Check(request: check.request, version: check.version, unreachable: check.standingInFor)
-        }
     }
 
+    /// An owner's queue. The checks wait in their wire form, in the order
+    /// their callers came, so a batch is the queue itself rather than a copy.
     private struct Lane {
-        var pending: [Item] = []
-        var pendingChecks = 0
+        var checks: [ForwardedBatch.Check] = []
+        var callers: [Caller] = []
         var inFlight = 0
         var window: ForwardWindow
     }
 
+    private struct Batch {
+        var checks: [ForwardedBatch.Check]
+        var callers: [Caller]
+    }
+
     private enum Next {
         case none
-        case send([Item])
+        case send(Batch)
         case wait
     }
 
@@ -114,20 +107,31 @@ final class Forwarder: CheckForwarding {
     }
 
     func forward(_ checks: [LimiterEngine.ResolvedCheck], to owner: String, completion: @escaping Completion) {
-        guard let first = checks.first else { return completion(.success(ForwardedAnswers(epoch: epoch(), items: []))) }
-        enqueue(Item(first, rest: checks.dropFirst(), completion: completion), to: owner)
+        guard !checks.isEmpty else { return completion(.success(ForwardedAnswers(epoch: epoch(), items: []))) }
+        let wire = checks.map(Self.wire)
+        enqueue(count: checks.count, completion: completion, to: owner) { $0.append(contentsOf: wire) }
     }
 
     func forward(_ check: LimiterEngine.ResolvedCheck, to owner: String, completion: @escaping Completion) {
-        enqueue(Item(check, completion: completion), to: owner)
+        var wire: ForwardedBatch.Check? = Self.wire(check)
+        enqueue(count: 1, completion: completion, to: owner) { $0.append(wire.take()!) }
     }
 
-    private func enqueue(_ item: Item, to owner: String) {
+    /// A check as it goes on the wire. Its `standingInFor` travels as the
+    /// failover's unreachable list (CheckRouter.failover).
+    private static func wire(_ check: LimiterEngine.ResolvedCheck) -> ForwardedBatch.Check {
+        ForwardedBatch.Check(request: check.request, version: check.version, unreachable: check.standingInFor)
+    }
+
+    /// Queues a caller's `count` checks, which `queue` appends to the lane's
+    /// checks (moving them in, under the lock), and sends or waits.
+    private func enqueue(count: Int, completion: @escaping Completion, to owner: String,
+                         queue: (inout [ForwardedBatch.Check]) -> Void) {
         let now = windowNanos > 0 ? NIODeadline.now().uptimeNanoseconds : 0
         let next: Next = lanes.withLock { lanes in
             // Mutated in place: a copy of the lane would copy its queue.
             Self.decide(&lanes[owner, default: Lane(window: ForwardWindow(lengthNanos: windowNanos))],
-                        adding: item, at: now, settings: settings)
+                        adding: Caller(count: count, completion: completion), queue: queue, at: now, settings: settings)
         }
         switch next {
         case .none:
@@ -137,7 +141,7 @@ final class Forwarder: CheckForwarding {
         case .wait:
             let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? eventLoops.next()
             loop.scheduleTask(in: .nanoseconds(Int64(windowNanos))) { [self] in
-                let (gathered, batch): (Int, [Item]?) = lanes.withLock { lanes in
+                let (gathered, batch): (Int, Batch?) = lanes.withLock { lanes in
                     guard lanes[owner] != nil else { return (0, nil) }
                     let gathered = lanes[owner]!.window.close()
                     return (gathered, Self.takeBatch(&lanes[owner]!, settings: settings))
@@ -148,13 +152,15 @@ final class Forwarder: CheckForwarding {
         }
     }
 
-    /// Queues `item` on `lane` and says what to do next: send a batch, open a
-    /// window (start its timer), or nothing (a batch is in flight or a window is open).
-    private static func decide(_ lane: inout Lane, adding item: Item, at now: UInt64, settings: Settings) -> Next {
-        lane.pending.append(item)
-        lane.pendingChecks += item.count
+    /// Queues `caller` and its checks on `lane` and says what to do next:
+    /// send a batch, open a window (start its timer), or nothing (a batch is
+    /// in flight or a window is open).
+    private static func decide(_ lane: inout Lane, adding caller: Caller, queue: (inout [ForwardedBatch.Check]) -> Void,
+                               at now: UInt64, settings: Settings) -> Next {
+        queue(&lane.checks)
+        lane.callers.append(caller)
         let idle = lane.inFlight < settings.maxInFlight
-        let full = lane.pendingChecks >= settings.maxBatch
+        let full = lane.checks.count >= settings.maxBatch
         if lane.window.arrival(at: now, idle: idle && !full) { return .wait }
         guard idle else { return .none }
         // An open window holds the batch until its timer fires, unless it is full.
@@ -162,49 +168,46 @@ final class Forwarder: CheckForwarding {
         return takeBatch(&lane, settings: settings).map(Next.send) ?? .none
     }
 
-    /// The next batch to send, if a slot is free.
-    private static func takeBatch(_ lane: inout Lane, settings: Settings) -> [Item]? {
-        guard lane.inFlight < settings.maxInFlight, !lane.pending.isEmpty else { return nil }
-        if lane.pendingChecks <= settings.maxBatch || lane.pending.count == 1 {
-            // All that waits fits in one batch (the usual case): hand over the
-            // queue itself rather than copying its items one by one.
-            var taken: [Item] = []
-            taken.reserveCapacity(lane.pending.count)
-            swap(&taken, &lane.pending)
-            lane.pendingChecks = 0
-            lane.inFlight += 1
-            return taken
-        }
-        var taken: [Item] = []
-        var checks = 0
-        for next in lane.pending {
-            guard taken.isEmpty || checks + next.count <= settings.maxBatch else { break }
-            taken.append(next)
-            checks += next.count
-        }
-        lane.pending.removeFirst(taken.count)
-        lane.pendingChecks -= checks
+    /// The next batch to send, if a slot is free: whole callers, at most
+    /// `maxBatch` checks unless one caller alone has more.
+    private static func takeBatch(_ lane: inout Lane, settings: Settings) -> Batch? {
+        guard lane.inFlight < settings.maxInFlight, !lane.callers.isEmpty else { return nil }
         lane.inFlight += 1
-        return taken
+        if lane.checks.count <= settings.maxBatch || lane.callers.count == 1 {
+            // All that waits fits in one batch (the usual case): hand over the
+            // queues themselves rather than copying their elements.
+            var batch = Batch(checks: [], callers: [])
+            batch.checks.reserveCapacity(lane.checks.count)
+            batch.callers.reserveCapacity(lane.callers.count)
+            swap(&batch.checks, &lane.checks)
+            swap(&batch.callers, &lane.callers)
+            return batch
+        }
+        var callers = 0
+        var checks = 0
+        for caller in lane.callers {
+            guard callers == 0 || checks + caller.count <= settings.maxBatch else { break }
+            callers += 1
+            checks += caller.count
+        }
+        let batch = Batch(checks: Array(lane.checks[..<checks]), callers: Array(lane.callers[..<callers]))
+        lane.checks.removeFirst(checks)
+        lane.callers.removeFirst(callers)
+        return batch
     }
 
-    private func send(_ items: [Item], to owner: String) {
-        var checks: [ForwardedBatch.Check] = []
-        checks.reserveCapacity(items.reduce(0) { $0 + $1.count })
-        for item in items {
-            checks.append(item.first)
-            checks.append(contentsOf: item.rest)
-        }
+    private func send(_ taken: Batch, to owner: String) {
+        let callers = taken.callers
         let batch = ForwardedBatch(requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue, epoch: epoch(),
-                                   checks: checks)
+                                   checks: taken.checks)
         roundTrip(batch, to: owner, attempt: 1) { [self] result in
             var offset = 0
-            for item in items {
-                let count = item.count
-                item.completion(result.map { ForwardedAnswers(epoch: $0.epoch, items: $0.items[offset..<offset + count]) })
+            for caller in callers {
+                let count = caller.count
+                caller.completion(result.map { ForwardedAnswers(epoch: $0.epoch, items: $0.items[offset..<offset + count]) })
                 offset += count
             }
-            let next: [Item]? = lanes.withLock { lanes in
+            let next: Batch? = lanes.withLock { lanes in
                 guard lanes[owner] != nil else { return nil }
                 lanes[owner]!.inFlight -= 1
                 // What waited a round trip leaves now, window or not.

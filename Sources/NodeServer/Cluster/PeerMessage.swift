@@ -227,20 +227,23 @@ struct ForwardedBatch: Sendable, Equatable {
         writer.varint(requestID)
         writer.varint(epoch)
         writer.count(checks.count, field: "checks.count")
-        for check in checks {
-            writer.string(check.request.rule)
-            writer.string(check.request.key)
-            writer.count(check.request.hits, field: "check.hits")
-            writer.string(check.version)
+        // Each check read in place: a copy would retain every string it holds.
+        var failovers = 0
+        for index in checks.indices {
+            writer.string(checks[index].request.rule)
+            writer.string(checks[index].request.key)
+            writer.count(checks[index].request.hits, field: "check.hits")
+            writer.string(checks[index].version)
+            if !checks[index].unreachable.isEmpty { failovers += 1 }
         }
         // Protocol version 3 appends the failover lists: (index, nodes) for
         // each check that has one.
-        let failovers = checks.enumerated().filter { !$0.element.unreachable.isEmpty }
-        writer.count(failovers.count, field: "failovers.count")
-        for (index, check) in failovers {
+        writer.count(failovers, field: "failovers.count")
+        guard failovers > 0 else { return }
+        for index in checks.indices where !checks[index].unreachable.isEmpty {
             writer.count(index, field: "failover.index")
-            writer.count(check.unreachable.count, field: "failover.nodes")
-            for node in check.unreachable { writer.string(node) }
+            writer.count(checks[index].unreachable.count, field: "failover.nodes")
+            for node in checks[index].unreachable { writer.string(node) }
         }
     }
 
@@ -340,22 +343,25 @@ struct ForwardedResults: Sendable, Equatable {
         writer.varint(epoch)
         writer.count(items.count, field: "items.count")
         let compact = readerVersion >= Self.repeatedNamesVersion
-        var previous: CheckResult?
-        for item in items {
-            switch item {
+        // Items are read in place, and the previous decision is remembered by
+        // its index: a copy of a result would retain each of its strings.
+        var previous: Int?
+        for index in items.indices {
+            switch items[index] {
             case .decided(let result):
                 let decision = result.decision
                 // Equal strings that share storage compare without reading their bytes.
-                let repeats = compact && previous.map {
-                    $0.rule == result.rule && $0.version == result.version && $0.node == result.node
-                } ?? false
+                var repeats = false
+                if compact, let previous, case .decided(let last) = items[previous] {
+                    repeats = last.rule == result.rule && last.version == result.version && last.node == result.node
+                }
                 writer.byte(repeats ? 3 : 0)
                 writer.bool(decision.allowed)
                 writer.count(decision.limit, field: "result.limit")
                 writer.signed(Int64(decision.remaining))
                 writer.signed(decision.resetMs)
                 writer.signed(decision.retryAfterMs)
-                previous = result
+                previous = index
                 if repeats { continue }
                 writer.string(result.rule)
                 writer.string(result.version)
