@@ -17,6 +17,11 @@ import Synchronization
 /// (resume a continuation, write a response) and must not call the blocking
 /// ``flush()`` or ``close()``, which would wait on themselves.
 ///
+/// A caller that holds a whole batch of events may commit it on its own
+/// thread instead, when the commit thread is idle and nothing waits
+/// (``reserveOrSubmit(_:completion:)``): that saves the two hand-offs between
+/// threads, to the commit thread and back, on the way to its answer.
+///
 /// Call ``close()`` on shutdown: it drains what was submitted, then stops
 /// the thread. Dropping the last reference also closes, without waiting.
 public final class GroupCommitter: Sendable {
@@ -59,6 +64,22 @@ public final class GroupCommitter: Sendable {
         completion: @escaping @Sendable (Result<Int64, StoreError>) -> Void
     ) {
         core.submit(Submission(events: events, completion: completion))
+    }
+
+    /// When the commit thread is idle and nothing is queued, reserves the log
+    /// for `events` and returns the commit for the caller to run on its own
+    /// thread: the transaction and then `completion` run there, when it is
+    /// called. Submissions made in the meantime queue behind it, in order, and
+    /// the commit thread takes them once it has run. Otherwise this submits
+    /// as ``submit(_:completion:)`` does and returns nil.
+    ///
+    /// Call the returned commit exactly once, soon, and outside any lock a
+    /// completion might take: until it has run, nothing else is committed.
+    public func reserveOrSubmit(
+        _ events: [NewEvent],
+        completion: @escaping @Sendable (Result<Int64, StoreError>) -> Void
+    ) -> (@Sendable () -> Void)? {
+        core.reserveOrSubmit(Submission(events: events, completion: completion))
     }
 
     /// Appends `events` in the next group transaction and returns the `seq`
@@ -138,6 +159,12 @@ public final class GroupCommitter: Sendable {
     public var stats: GroupCommitStats {
         core.state.withLock { $0.stats }
     }
+
+    /// Where the queue stands, for tests: the commit thread asleep, the log
+    /// reserved by a caller, and submissions waiting.
+    var queue: (asleep: Bool, reserved: Bool, waiting: Int) {
+        core.state.withLock { ($0.sleeping, $0.reserved, $0.pending.count) }
+    }
 }
 
 extension GroupCommitter {
@@ -156,6 +183,9 @@ extension GroupCommitter {
             /// submitter signals it. Exactly one signal per sleep, so none is lost.
             var sleeping = false
             var closing = false
+            /// A caller's thread is committing (``reserveOrSubmit``): the
+            /// commit thread leaves the log to it and sleeps until it is done.
+            var reserved = false
             var stopped = false
             var closeWaiters: [@Sendable () -> Void] = []
             /// Callers of `restartWAL`, served before the next commit.
@@ -204,6 +234,34 @@ extension GroupCommitter {
             }
         }
 
+        func reserveOrSubmit(_ submission: Submission) -> (@Sendable () -> Void)? {
+            let reserved: Bool = state.withLock { state in
+                // Idle: asleep with nothing queued. A commit thread that is
+                // committing, or was woken for work, is never asleep.
+                guard !state.closing, state.sleeping, !state.reserved, state.pending.isEmpty,
+                      state.restartWaiters.isEmpty else { return false }
+                state.reserved = true
+                state.stats.submissions += 1
+                return true
+            }
+            guard reserved else {
+                submit(submission)
+                return nil
+            }
+            return { [self] in
+                commit([submission], eventCount: submission.events.count)
+                let wake: Bool = state.withLock { state in
+                    state.reserved = false
+                    // Whatever came meanwhile woke the thread, which went back to sleep.
+                    guard state.sleeping,
+                          !state.pending.isEmpty || !state.restartWaiters.isEmpty || state.closing else { return false }
+                    state.sleeping = false
+                    return true
+                }
+                if wake { wakeup.signal() }
+            }
+        }
+
         func requestRestart(_ completion: @escaping @Sendable (Result<Bool, StoreError>) -> Void) {
             let wake: Bool? = state.withLock { state in
                 guard !state.closing else { return nil }
@@ -236,6 +294,11 @@ extension GroupCommitter {
         func run() {
             while true {
                 let step: Step = state.withLock { state in
+                    if state.reserved {
+                        // A caller is committing; it wakes this thread when done.
+                        state.sleeping = true
+                        return .sleep
+                    }
                     if !state.restartWaiters.isEmpty {
                         let waiters = state.restartWaiters
                         state.restartWaiters = []
@@ -273,6 +336,7 @@ extension GroupCommitter {
             }
         }
 
+        /// Runs on the commit thread, or on a caller's thread that reserved the log.
         private func commit(_ batch: [Submission], eventCount: Int) {
             var events: [NewEvent] = []
             events.reserveCapacity(eventCount)

@@ -266,3 +266,123 @@ struct GroupCommitterTests {
         await committer.close()
     }
 }
+
+@Suite("GroupCommitter.reserveOrSubmit: a whole batch committed on its caller's thread when the committer is idle")
+struct GroupCommitterReserveTests {
+    /// A committer whose thread has gone to sleep with nothing to do.
+    private func idleCommitter(_ dir: TemporaryDirectory) async throws -> GroupCommitter {
+        let committer = GroupCommitter(log: try EventLog(path: dir.file("events.sqlite")))
+        try await poll("the commit thread asleep with nothing queued", within: .seconds(5), every: .milliseconds(1)) {
+            committer.queue.asleep && committer.queue.waiting == 0
+        }
+        return committer
+    }
+
+    @Test("an idle committer hands the commit to the caller: the events are readable and the completion has run, on the caller's thread, when it returns")
+    func commitsOnTheCallersThread() async throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let committer = try await idleCommitter(dir)
+        let caller = pthread_self()  // no await until the commit has run
+        let completion = Mutex<(seq: Int64, onCaller: Bool)?>(nil)
+
+        let reserved = committer.reserveOrSubmit([hit("a", at: 1), hit("b", at: 2)]) { result in
+            completion.withLock { $0 = ((try? result.get()) ?? -1, pthread_equal(pthread_self(), caller) != 0) }
+        }
+        let commit = try #require(reserved)
+        #expect(committer.queue.reserved)
+        #expect(completion.withLock { $0 } == nil)  // nothing runs until the caller does
+        commit()
+
+        #expect(completion.withLock { $0?.seq } == 2)
+        #expect(completion.withLock { $0?.onCaller } == true)
+        #expect(try committer.log.eventCount() == 2)
+        #expect(!committer.queue.reserved)
+        #expect(committer.stats.submissions == 1 && committer.stats.batchesCommitted == 1)
+        await committer.close()
+    }
+
+    @Test("submissions made while the log is reserved wait for the reserved commit and then commit after it, on the commit thread, in order")
+    func laterSubmissionsQueueBehind() async throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let committer = try await idleCommitter(dir)
+        let reserved = try #require(committer.reserveOrSubmit([hit("first", at: 1), hit("first", at: 2)]) { _ in })
+
+        let seqs = Mutex<[Int64]>([])
+        for index in 0..<3 {
+            committer.submit([hit("later", at: Int64(10 + index))]) { result in
+                if case .success(let seq) = result { seqs.withLock { $0.append(seq) } }
+            }
+        }
+        // The submissions woke the commit thread, which left them queued and
+        // went back to sleep: the reservation holds the log.
+        try await poll("the commit thread asleep again behind the reservation", within: .seconds(5), every: .milliseconds(1)) {
+            committer.queue == (asleep: true, reserved: true, waiting: 3)
+        }
+        #expect(seqs.withLock { $0 }.isEmpty)
+
+        reserved()
+        try await poll("the queued submissions committed", within: .seconds(5), every: .milliseconds(1)) {
+            seqs.withLock { $0.count } == 3
+        }
+        // The reserved events took seqs 1 and 2; what queued behind them came after.
+        #expect(seqs.withLock { $0 } == [3, 4, 5])
+        #expect(try committer.log.events(key: "first").map(\.seq) == [1, 2])
+        await committer.close()
+    }
+
+    @Test("a committer that is busy reserves nothing: the batch is submitted and commits on the commit thread")
+    func busyCommitterSubmits() async throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let path = dir.file("events.sqlite")
+        let committer = try await idleCommitter(dir)
+        // The commit thread is stuck at BEGIN IMMEDIATE with a first submission.
+        let lock = try WriteLockHolder(path: path)
+        committer.submit([hit("stuck", at: 1)]) { _ in }
+        try await poll("the commit thread awake with the first submission", within: .seconds(5), every: .milliseconds(1)) {
+            !committer.queue.asleep && committer.queue.waiting == 0
+        }
+
+        let caller = pthread_self()  // no await until the commit has run
+        let completion = Mutex<(seq: Int64, onCaller: Bool)?>(nil)
+        let reserved = committer.reserveOrSubmit([hit("batch", at: 2)]) { result in
+            completion.withLock { $0 = ((try? result.get()) ?? -1, pthread_equal(pthread_self(), caller) != 0) }
+        }
+        #expect(reserved == nil)
+        #expect(committer.queue.waiting == 1)
+        lock.release()
+        try await poll("the batch committed", within: .seconds(5), every: .milliseconds(1)) { completion.withLock { $0 } != nil }
+        #expect(completion.withLock { $0?.seq } == 2)
+        #expect(completion.withLock { $0?.onCaller } == false)
+        await committer.close()
+    }
+
+    @Test("close and flush called while the log is reserved complete after the reserved commit, and the committer then stops")
+    func closeWaitsForTheReservation() async throws {
+        let dir = try TemporaryDirectory(prefix: "eventstore")
+        let committer = try await idleCommitter(dir)
+        let reserved = try #require(committer.reserveOrSubmit([hit("a", at: 1)]) { _ in })
+
+        let flushed = Mutex<Int64?>(nil)
+        committer.submit([]) { result in flushed.withLock { $0 = try? result.get() } }
+        let closed = Mutex(false)
+        let closing = Task {
+            await committer.close()
+            closed.withLock { $0 = true }
+        }
+        try await poll("the commit thread asleep behind the reservation with the marker queued", within: .seconds(5),
+                       every: .milliseconds(1)) {
+            committer.queue == (asleep: true, reserved: true, waiting: 1)
+        }
+        #expect(!closed.withLock { $0 })
+
+        reserved()
+        try await poll("close returned once the reserved commit ran", within: .seconds(5), every: .milliseconds(1)) {
+            closed.withLock { $0 }
+        }
+        await closing.value
+        #expect(flushed.withLock { $0 } == 1)
+        #expect(try committer.log.eventCount() == 1)
+        #expect(committer.reserveOrSubmit([hit("late", at: 2)]) { _ in } == nil)  // closed: refused, not reserved
+        #expect(try committer.log.eventCount() == 1)
+    }
+}

@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import LimiterCore
 import NodeServer
+import Synchronization
 import TestSupport
 import Testing
 
@@ -52,6 +53,35 @@ struct LimiterEngineTests {
         #expect(events.count == 1)
         #expect(events.first?.hits == 2)
         #expect(events.first?.namespace == "ns-SL")
+        try engine.close()
+    }
+
+    @Test("a batch checked with commitHereIfIdle commits on the calling thread once the commit thread is idle: its answers have come, and its events are readable, when check returns")
+    func batchCommitsOnTheCaller() async throws {
+        let (log, path) = try temporaryLog()
+        let engine = try LimiterEngine(nodeID: "n1", rules: Self.rules, log: log, clock: ManualClock())
+        let reader = try EventLog(path: path, durability: .normal)
+        var attempt = 0
+        // The commit thread is idle once it has started and gone to sleep:
+        // until then a batch is submitted to it, and answered from there.
+        try await poll("a batch answered before check returned", within: .seconds(5), every: .milliseconds(1)) {
+            attempt += 1
+            let key = "batch-\(attempt)"
+            let answered = Mutex<[CheckResult]?>(nil)
+            let caller = pthread_self()
+            let outcome = engine.check([Self.resolved(CheckRequest(key: key, rule: "FW", hits: 1)),
+                                        Self.resolved(CheckRequest(key: key, rule: "SW", hits: 2))],
+                                       commitHereIfIdle: true) { result in
+                // Answered on the commit thread, the batch does not count.
+                guard pthread_equal(pthread_self(), caller) != 0 else { return }
+                answered.withLock { $0 = try? result.get() }
+            }
+            guard case .committing = outcome, let results = answered.withLock({ $0 }) else { return false }
+            #expect(results.map(\.decision.allowed) == [true, true])
+            let logged = try reader.events(key: key).map(\.hits)
+            #expect(logged == [1, 2])
+            return true
+        }
         try engine.close()
     }
 

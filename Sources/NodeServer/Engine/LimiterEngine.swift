@@ -152,8 +152,14 @@ public final class LimiterEngine: Sendable {
     /// hit was admitted the result is `.committing` and `onCommit` runs once
     /// the transaction commits. If it fails, the admitted checks are
     /// answered by the ``policy`` instead, and the engine stops recording.
+    ///
+    /// With `commitHereIfIdle`, when the commit thread is idle the
+    /// transaction runs on the calling thread before this returns (and
+    /// `onCommit` with it), saving two hand-offs between threads: for a
+    /// caller holding a whole batch (an owner's forwarded batch), never for
+    /// one request of many that a loop could still read and group.
     public func check(
-        _ checks: [ResolvedCheck],
+        _ checks: [ResolvedCheck], commitHereIfIdle: Bool = false,
         onCommit: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void
     ) -> Outcome {
         let now = clock.nowMs()
@@ -162,6 +168,8 @@ public final class LimiterEngine: Sendable {
         results.reserveCapacity(checks.count)
         var events: [NewEvent] = []
         var admitted: [Int] = []
+        // A commit reserved for this thread, run once the lock is released.
+        var commitHere: (@Sendable () -> Void)?
         let serving: Bool = state.withLock { state in
             guard case .open(_, let committer) = state.store else { return false }
             for (index, check) in checks.enumerated() {
@@ -201,15 +209,22 @@ public final class LimiterEngine: Sendable {
                     onCommit(.success(unrecorded()))
                 }
             }
-            committer.submit(events) { result in
+            let committed: @Sendable (Result<Int64, StoreError>) -> Void = { result in
                 switch result {
                 case .success: join.deliver(.committed)
                 case .failure(let error): join.deliver(.storeFailed(StoreFault(error, while: "event log commit failed")))
                 }
             }
+            // Submitted (or reserved) under the lock: the log keeps the order of the decisions.
+            if commitHereIfIdle {
+                commitHere = committer.reserveOrSubmit(events, completion: committed)
+            } else {
+                committer.submit(events, completion: committed)
+            }
             for copy in copies { copy.send(join) }
             return true
         }
+        commitHere?()
         guard serving else { return .done(.success(checks.map(unavailableAnswer))) }
         return events.isEmpty ? .done(.success(results)) : .committing
     }
