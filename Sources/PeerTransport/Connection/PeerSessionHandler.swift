@@ -95,14 +95,14 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = self.unwrapInboundIn(data)
         switch self.state {
         case .established:
+            // Passed on as it came: unwrapping a frame is a dynamic cast.
             context.fireChannelRead(data)
         case .closed:
             return
         case .awaitingHello:
-            self.authenticate(context: context, hello: frame)
+            self.authenticate(context: context, hello: self.unwrapInboundIn(data))
         }
     }
 
