@@ -312,7 +312,8 @@ final class ClusterNode: OwnerLookup, ClusterStatus {
         if decide.isEmpty { return finish(items, .success([])) }
         let pending = items
         // The batch is whole: when the commit thread is idle, commit it on this
-        // loop and answer from here (BENCHMARKS.md, 2026-12-01 00:03 UTC).
+        // loop and answer from here (BENCHMARKS.md, 2026-12-01 00:03 UTC). The
+        // loop waits for the fsync meanwhile, as the batch's answer does anyway.
         if case .done(let result) = engine.check(decide, commitHereIfIdle: true, onCommit: { finish(pending, $0) }) {
             finish(items, result)
         }

@@ -155,9 +155,11 @@ public final class LimiterEngine: Sendable {
     ///
     /// With `commitHereIfIdle`, when the commit thread is idle the
     /// transaction runs on the calling thread before this returns (and
-    /// `onCommit` with it), saving two hand-offs between threads: for a
-    /// caller holding a whole batch (an owner's forwarded batch), never for
-    /// one request of many that a loop could still read and group.
+    /// `onCommit` with it, unless a copy to a replica is still on its way),
+    /// saving two hand-offs between threads: for a caller holding a whole
+    /// batch (an owner's forwarded batch), never for one request of many that
+    /// a loop could still read and group. The calling thread waits for the
+    /// fsync, so a stalled disk stalls it too.
     public func check(
         _ checks: [ResolvedCheck], commitHereIfIdle: Bool = false,
         onCommit: @escaping @Sendable (Result<[CheckResult], APIProblem>) -> Void
