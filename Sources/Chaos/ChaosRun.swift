@@ -81,7 +81,7 @@ public struct ChaosRun: Sendable {
         let cluster = ChaosCluster(project: project, executable: options.executable, environment: options.environment)
         do {
             var report = try await drive(schedule, workload: workload, cluster: cluster)
-            report.shutdownProblems = await stop(cluster, project)
+            report.shutdownProblems = await stop(cluster, project, overAdmitted: report.overAdmissions > 0)
             return report
         } catch {
             // A new task: this one may be cancelled, and stopping waits.
@@ -91,11 +91,12 @@ public struct ChaosRun: Sendable {
     }
 
     /// Stops every node; keeps the project (with the node logs) when asked
-    /// to or when a node did not stop on SIGTERM, and says where.
-    private func stop(_ cluster: ChaosCluster, _ project: ChaosProject) async -> [String] {
+    /// to, when a key was admitted over its limit, or when a node did not
+    /// stop on SIGTERM, and says where.
+    private func stop(_ cluster: ChaosCluster, _ project: ChaosProject, overAdmitted: Bool = false) async -> [String] {
         let problems = await cluster.stopAll()
         for problem in problems { say("shutdown: \(problem)") }
-        if options.keep || !problems.isEmpty {
+        if options.keep || overAdmitted || !problems.isEmpty {
             say("kept \(project.directory) (node logs: \(project.directory)/n*.log)")
         } else {
             project.remove()

@@ -57,7 +57,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Also exit 1 when a check went unanswered by every node asked, a node exited with no fault stopping it, or a node did not stop on SIGTERM.")
     var strict = false
 
-    @Flag(name: .long, help: "Keep the temp project (node logs, data dirs, certificates) and print its path.")
+    @Flag(name: .long, help: "Keep the temp project (node logs, data dirs, certificates) and print its path; it is kept without this flag when a key was admitted over its limit or a node did not stop on SIGTERM.")
     var keep = false
 
     @Option(name: .long, help: "Also write the report as JSON to this file.")
