@@ -36,7 +36,7 @@ struct ReplicationEngineTests {
             let owned = receiverOwns.withLock { $0 }
             peer.applyCopy(from: from, events: copy.events, states: states, fences: copy.fences,
                            ownsHere: { _, key in owned.contains(key) },
-                           namespaceOf: { ReplicationEngineTests.rules[$0]?.namespaceID }) { result in
+                           rules: ReplicationEngineTests.rules) { result in
                 switch result {
                 case .success: completion(.committed)
                 case .failure(let problem) where problem.code == "replica-refused":
@@ -153,6 +153,39 @@ struct ReplicationEngineTests {
         let n3 = try #require(pair.link2.peers.withLock { $0 }.first { $0.nodeID == "n3" })
         #expect(n3.importStates([newer], rules: Self.rules).count == 1)
         #expect(try await Self.check(n3, "k").get().decision.allowed == false, "n3 now knows the limit is used up")
+    }
+
+    @Test("states sent without events (a hand-off, a resync) never lower a count: a push older than the copies already taken leaves them; a newer one is taken")
+    func statePushNeverLowersACount() async throws {
+        let pair = try Self.pair()
+        let n3 = try #require(pair.link2.peers.withLock { $0 }.first { $0.nodeID == "n3" })
+        func push(_ states: LimiterTable, to engine: LimiterEngine) async throws {
+            let applied: Result<Void, APIProblem> = await withCheckedContinuation { continuation in
+                engine.applyCopy(from: "n1", events: [], states: states, ownsHere: { _, _ in false }, rules: Self.rules) {
+                    continuation.resume(returning: $0)
+                }
+            }
+            try applied.get()
+        }
+        // Given n1's state after 1 hit, kept aside as a hand-off that left late,
+        _ = try await Self.check(pair.n1, "k").get()
+        let older = pair.n1.export(for: "n2", ring: HashRing(nodes: ["n1", "n2"]), places: 2,
+                                   namespaceOf: { Self.rules[$0]?.namespaceID }).states
+        // and 3 more hits on n1, each copied to n2.
+        for _ in 0..<3 { _ = try await Self.check(pair.n1, "k").get() }
+
+        // A newer push is taken: n3 has never seen the key, and n1's state of 4 hits reaches it.
+        try await push(pair.n1.export(for: "n3", ring: HashRing(nodes: ["n1", "n3"]), places: 2,
+                                      namespaceOf: { Self.rules[$0]?.namespaceID }).states, to: n3)
+        let fifth = try await Self.check(n3, "k").get().decision
+        #expect(fifth.allowed && fifth.remaining == 0, "n3 counts n1's 4 hits: this one is the 5th of 5")
+
+        // When the old push reaches n2 after the copies, n2 still counts all 4:
+        // one more fits the limit of 5, the next does not.
+        try await push(older, to: pair.n2)
+        let onN2 = try await Self.check(pair.n2, "k").get().decision
+        #expect(onN2.allowed && onN2.remaining == 0)
+        #expect(try await Self.check(pair.n2, "k").get().decision.allowed == false)
     }
 
     @Test("with no other node to hold a copy, an admitted hit is not acknowledged: on_unavailable (deny) answers it")

@@ -25,7 +25,7 @@ extension ClusterNode {
         engine.applyCopy(
             from: sender, events: batch.events, states: states, fences: batch.fences,
             ownsHere: { namespace, key in view.isSettled && view.ring.owner(namespace: namespace, key: key) == view.selfID },
-            namespaceOf: { versions.current.rules[$0]?.namespaceID }
+            rules: versions.current.rules
         ) { result in
             switch result {
             case .success: reply(PeerMessage.replicated(requestID: batch.requestID).buffer)

@@ -130,10 +130,17 @@ extension LimiterEngine {
     /// in `sender`'s stead (`fences`), since `sender` last imported; or when
     /// `ownsHere` says this node owns one of the keys under its own view (the
     /// sender decided them on a stale view).
+    ///
+    /// A copy's states replace this node's. States sent with no events (a
+    /// leaving owner's hand-off, a resync) travel apart from the copies and
+    /// may be older than one already taken, so per counter the state with
+    /// the least remaining now wins, as in ``importStates(_:rules:)``: they
+    /// never lower a count.
     func applyCopy(from sender: String, events: [ReplicationBatch.Event], states: LimiterTable, fences: [String] = [],
                    ownsHere: (_ namespace: String, _ key: String) -> Bool,
-                   namespaceOf: (String) -> String?,
+                   rules: [String: Rule],
                    completion: @escaping @Sendable (Result<Void, APIProblem>) -> Void) {
+        let now = clock.nowMs()
         let verdict: ReplicaVerdict = state.withLock { state in
             let committer: GroupCommitter
             switch state.store {
@@ -149,12 +156,25 @@ extension LimiterEngine {
                 return .refuse("\(nodeID) owns \(event.key) under its view")
             }
             for counter in states.states.keys {
-                if let namespace = namespaceOf(counter.rule), ownsHere(namespace, counter.key) {
+                if let namespace = rules[counter.rule]?.namespaceID, ownsHere(namespace, counter.key) {
                     return .refuse("\(nodeID) owns \(counter.key) under its view")
                 }
             }
+            guard !events.isEmpty else {
+                var taken = LimiterTable()
+                for (counter, incoming) in states.states {
+                    guard let rule = rules[counter.rule] else { continue }
+                    if let current = state.table.state(rule: counter.rule, key: counter.key),
+                       Self.remaining(current, rule: rule, key: counter.key, now: now)
+                        <= Self.remaining(incoming, rule: rule, key: counter.key, now: now) {
+                        continue
+                    }
+                    taken.overwrite(with: states.subset([counter]))
+                }
+                state.table.overwrite(with: taken)
+                return .accept
+            }
             state.table.overwrite(with: states)
-            guard !events.isEmpty else { return .accept }
             committer.submit(events.map(\.newEvent)) { [self] result in
                 switch result {
                 case .success: completion(.success(()))
