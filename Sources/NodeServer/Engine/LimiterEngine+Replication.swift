@@ -163,7 +163,11 @@ extension LimiterEngine {
             guard !events.isEmpty else {
                 var taken = LimiterTable()
                 for (counter, incoming) in states.states {
-                    guard let rule = rules[counter.rule] else { continue }
+                    guard let rule = rules[counter.rule] else {
+                        // A rule this node does not run: nothing to compare by, so taken as before.
+                        taken.overwrite(with: states.subset([counter]))
+                        continue
+                    }
                     if let current = state.table.state(rule: counter.rule, key: counter.key),
                        Self.remaining(current, rule: rule, key: counter.key, now: now)
                         <= Self.remaining(incoming, rule: rule, key: counter.key, now: now) {
