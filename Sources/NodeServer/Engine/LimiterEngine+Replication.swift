@@ -135,7 +135,7 @@ extension LimiterEngine {
     /// leaving owner's hand-off, a resync) travel apart from the copies and
     /// may be older than one already taken, so per counter the state with
     /// the least remaining now wins, as in ``importStates(_:rules:)``: they
-    /// never lower a count.
+    /// never lower a count of a rule this node runs.
     func applyCopy(from sender: String, events: [ReplicationBatch.Event], states: LimiterTable, fences: [String] = [],
                    ownsHere: (_ namespace: String, _ key: String) -> Bool,
                    rules: [String: Rule],
