@@ -155,7 +155,7 @@ struct ReplicationEngineTests {
         #expect(try await Self.check(n3, "k").get().decision.allowed == false, "n3 now knows the limit is used up")
     }
 
-    @Test("states sent without events (a hand-off, a resync) never lower a count: a push older than the copies already taken leaves them; a newer one is taken")
+    @Test("states sent without events (a hand-off, a resync) never lower a count: a push older than the copies already taken leaves them; a newer one is taken, and so is a state of a rule the replica does not run")
     func statePushNeverLowersACount() async throws {
         let pair = try Self.pair()
         let n3 = try #require(pair.link2.peers.withLock { $0 }.first { $0.nodeID == "n3" })
@@ -186,6 +186,13 @@ struct ReplicationEngineTests {
         let onN2 = try await Self.check(pair.n2, "k").get().decision
         #expect(onN2.allowed && onN2.remaining == 0)
         #expect(try await Self.check(pair.n2, "k").get().decision.allowed == false)
+
+        // A state of a rule n2 does not run has nothing to compare by: it is taken as it comes.
+        var unknown = LimiterTable()
+        _ = unknown.check(rule: rule("RETIRED", limit: 3, period: 60), key: "k", hits: 2, now: 0)
+        try await push(unknown, to: pair.n2)
+        let taken = pair.n2.state.withLock { $0.table.state(rule: "RETIRED", key: "k") }
+        #expect(taken != nil && taken == unknown.state(rule: "RETIRED", key: "k"))
     }
 
     @Test("with no other node to hold a copy, an admitted hit is not acknowledged: on_unavailable (deny) answers it")
