@@ -261,14 +261,20 @@ struct HTTPHandlerTests {
             guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw POSIXError(.EIO) }
         }
 
-        /// Reads until `done` holds for what was read, or `deadline` passes.
+        /// Reads until `done` holds for what was read, or `deadline` passes;
+        /// throws, naming the error, when the socket fails or the server closes it.
         func receive(until done: (String) -> Bool, deadline: ContinuousClock.Instant) throws -> String {
             var text = ""
             var buffer = [UInt8](repeating: 0, count: 4096)
             while !done(text) && ContinuousClock.now < deadline {
                 let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if count > 0 { text += String(decoding: buffer[..<count], as: UTF8.self) }
-                if count == 0 { break }
+                if count > 0 {
+                    text += String(decoding: buffer[..<count], as: UTF8.self)
+                } else if count == 0 {
+                    throw TestFailure("the server closed the connection after \(text.utf8.count) bytes: \(text)")
+                } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                    throw TestFailure("recv on fd \(fd) failed with errno \(errno) after \(text.utf8.count) bytes")
+                }
             }
             return text
         }
