@@ -174,16 +174,19 @@ public final class LimiterEngine: Sendable {
         var commitHere: (@Sendable () -> Void)?
         let serving: Bool = state.withLock { state in
             guard case .open(_, let committer) = state.store else { return false }
-            for (index, check) in checks.enumerated() {
-                let rule = check.rule
-                let decision = state.table.check(rule: rule, key: check.request.key, hits: check.request.hits, now: now)
-                if decision.allowed && check.request.hits > 0 {
-                    events.append(NewEvent(namespace: rule.namespaceID, key: check.request.key, rule: rule.name,
-                                           atMs: now, hits: check.request.hits))
+            // Read in place, field by field: a copy of a whole check would
+            // retain every string it holds.
+            for index in checks.indices {
+                let hits = checks[index].request.hits
+                let decision = state.table.check(rule: checks[index].rule, key: checks[index].request.key, hits: hits, now: now)
+                if decision.allowed && hits > 0 {
+                    events.append(NewEvent(namespace: checks[index].rule.namespaceID, key: checks[index].request.key,
+                                           rule: checks[index].rule.name, atMs: now, hits: hits))
                     admitted.append(index)
-                    if !check.standingInFor.isEmpty { state.fence(check.standingInFor) }
+                    if !checks[index].standingInFor.isEmpty { state.fence(checks[index].standingInFor) }
                 }
-                results.append(CheckResult(decision: decision, rule: rule.name, version: check.version, node: nodeID))
+                results.append(CheckResult(decision: decision, rule: checks[index].rule.name, version: checks[index].version,
+                                           node: nodeID))
             }
             guard !events.isEmpty else { return true }
             let decided = results
