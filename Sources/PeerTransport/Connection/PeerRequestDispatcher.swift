@@ -59,7 +59,7 @@ final class PeerRequestDispatcher: ChannelDuplexHandler {
             let eventLoop = context.eventLoop
             responder(peer, frame.payload, PeerReply { reply in
                 let answer = Self.answer(reply, to: correlationID, maxFrameSize: maxFrameSize)
-                eventLoop.execute {
+                let write: @Sendable () -> Void = {
                     guard !once.value else { return }
                     once.value = true
                     dispatcher.value.inFlight -= 1
@@ -67,6 +67,9 @@ final class PeerRequestDispatcher: ChannelDuplexHandler {
                     guard context.channel.isActive else { return }
                     context.writeAndFlush(NIOAny(answer), promise: nil)
                 }
+                // A reply made on this loop (an owner that committed its batch
+                // here) is written at once rather than queued as a task.
+                if eventLoop.inEventLoop { write() } else { eventLoop.execute(write) }
             })
         case .oneway:
             // One-way messages count against the cap until the responder is
