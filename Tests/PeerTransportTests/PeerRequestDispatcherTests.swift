@@ -38,6 +38,25 @@ struct PeerRequestDispatcherTests {
         #expect(counter.reads == 2, "the held read goes out")
     }
 
+    @Test("a reply made on the connection's loop is written before the read returns, and frees its in-flight slot at once")
+    func replyOnTheLoop() throws {
+        let dispatcher = PeerRequestDispatcher(responder: { _, payload, reply in reply(payload) }, maxFrameSize: 1 << 20, maxInFlight: 1,
+                                               onRejected: { _ in }, logger: Logger(label: "test"))
+        let channel = EmbeddedChannel(handler: dispatcher)
+        defer { _ = try? channel.finish() }
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeInbound(PeerFrame(kind: .hello, correlationID: 0, payload: ByteBuffer(string: "n2")))
+        _ = try channel.readInbound(as: PeerFrame.self)
+
+        // The loop is not run between the requests: a reply queued as a
+        // task would not be written yet, and would still hold the only slot.
+        for id in 1...2 {
+            try channel.writeInbound(PeerFrame(kind: .request, correlationID: UInt64(id), payload: ByteBuffer(string: "ask\(id)")))
+            let reply = try #require(try channel.readOutbound(as: PeerFrame.self))
+            #expect(reply.kind == .response && reply.correlationID == UInt64(id) && String(buffer: reply.payload) == "ask\(id)")
+        }
+    }
+
     @Test("one-way messages count against the in-flight cap until the responder is done: beyond it they are dropped as overload")
     func onewayCap() throws {
         let replies = Mutex<[PeerReply]>([])
