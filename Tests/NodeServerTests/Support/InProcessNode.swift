@@ -30,7 +30,7 @@ struct InProcessNode {
     static func run<T: Sendable>(rules: String, _ body: (InProcessNode) async throws -> T) async throws -> T {
         let project = try TemporaryDirectory(prefix: "inprocess-node")
         defer { withExtendedLifetime(project) {} }
-        let ports = try (0..<4).map { _ in try freeLoopbackPort() }
+        let ports = try freeLoopbackPorts(4)
         try """
         name = "rate-limit"
         main = "Sources/ratelimit/Entry.swift"
@@ -116,22 +116,30 @@ struct InProcessNode {
     }
 }
 
-/// A port on 127.0.0.1 that was free a moment ago: bound to port 0 and
-/// released, so the kernel picked it from the ephemeral range.
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-            bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+/// `count` distinct ports on 127.0.0.1 that were free a moment ago: each
+/// bound to port 0, so the kernel picked it from the ephemeral range, and all
+/// held until every one is picked. (Released one by one, the same port
+/// could come back twice.)
+func freeLoopbackPorts(_ count: Int) throws -> [Int] {
+    var descriptors: [Int32] = []
+    defer { for fd in descriptors { close(fd) } }
+    var ports: [Int] = []
+    for _ in 0..<count {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+        descriptors.append(fd)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+            }
         }
+        guard bound else { throw TestFailure("cannot bind a loopback port: errno \(errno)") }
+        ports.append(Int(UInt16(bigEndian: address.sin_port)))
     }
-    guard bound else { throw TestFailure("cannot bind a loopback port: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return ports
 }
