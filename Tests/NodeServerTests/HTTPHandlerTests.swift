@@ -223,16 +223,17 @@ struct HTTPHandlerTests {
         let client = try LineClient(port: server.port)
         defer { client.close() }
         try client.send(checkRequests(["later1", "now2", "later3", "now4"]))
-        // The first answer is owed; the rest wait behind it.
-        let deadline = ContinuousClock.now + .seconds(10)
-        try await poll("the first check owed", within: .seconds(10)) { !stub.waiting.withLock { $0.isEmpty } }
+        // The first answer is owed; the rest wait behind it. Each wait gets
+        // its own deadline, set when it starts: a suspended test may resume
+        // seconds late on a loaded machine, and must not find it spent.
+        try await poll("the first check owed", within: .seconds(30)) { !stub.waiting.withLock { $0.isEmpty } }
         stub.commitAll()  // This test's thread: not the server's event loop.
-        var text = try client.receive(until: { bodies($0).count >= 2 }, deadline: deadline)
+        var text = try client.receive(until: { bodies($0).count >= 2 }, deadline: .now + .seconds(10))
         #expect(bodies(text) == ["later1", "now2"])
-        try await poll("the third check owed", within: .seconds(10)) { !stub.waiting.withLock { $0.isEmpty } }
+        try await poll("the third check owed", within: .seconds(30)) { !stub.waiting.withLock { $0.isEmpty } }
         stub.commitAll()
         let before = text
-        text += try client.receive(until: { bodies(before + $0).count >= 4 }, deadline: deadline)
+        text += try client.receive(until: { bodies(before + $0).count >= 4 }, deadline: .now + .seconds(10))
         #expect(bodies(text) == ["later1", "now2", "later3", "now4"])
         try await server.channel.close()
         try await group.shutdownGracefully()
@@ -241,6 +242,8 @@ struct HTTPHandlerTests {
     /// A blocking loopback client for the real-socket test.
     final class LineClient {
         let fd: Int32
+        /// ``describe()`` right after connecting, for a failure's message.
+        private(set) var atConnect = ""
 
         init(port: Int) throws {
             fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -254,6 +257,7 @@ struct HTTPHandlerTests {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
             guard connected == 0 else { close(); throw POSIXError(.ECONNREFUSED) }
+            atConnect = describe()
         }
 
         func send(_ text: String) throws {
@@ -276,7 +280,21 @@ struct HTTPHandlerTests {
                     throw TestFailure("recv on fd \(fd) failed with errno \(errno) after \(text.utf8.count) bytes")
                 }
             }
+            if !done(text) { throw TestFailure("nothing more by the deadline after \(text.utf8.count) bytes; fd \(fd) now: \(describe()); at connect: \(atConnect)") }
             return text
+        }
+
+        /// What `fd` is now: its peer's port and whether it is non-blocking
+        /// (this client's socket is blocking, with a receive timeout).
+        func describe() -> String {
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+            }
+            let peer = named == 0 ? "peer port \(UInt16(bigEndian: address.sin_port))" : "no peer (errno \(errno))"
+            let flags = fcntl(fd, F_GETFL)
+            return "\(peer), flags \(flags) (O_NONBLOCK \(flags >= 0 && flags & O_NONBLOCK != 0))"
         }
 
         func close() { _ = Glibc.close(fd) }
