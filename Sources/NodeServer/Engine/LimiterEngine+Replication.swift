@@ -140,7 +140,6 @@ extension LimiterEngine {
                    ownsHere: (_ namespace: String, _ key: String) -> Bool,
                    rules: [String: Rule],
                    completion: @escaping @Sendable (Result<Void, APIProblem>) -> Void) {
-        let now = clock.nowMs()
         let verdict: ReplicaVerdict = state.withLock { state in
             let committer: GroupCommitter
             switch state.store {
@@ -161,21 +160,8 @@ extension LimiterEngine {
                 }
             }
             guard !events.isEmpty else {
-                var taken = LimiterTable()
-                for (counter, incoming) in states.states {
-                    guard let rule = rules[counter.rule] else {
-                        // A rule this node does not run: nothing to compare by, so taken as before.
-                        taken.overwrite(with: states.subset([counter]))
-                        continue
-                    }
-                    if let current = state.table.state(rule: counter.rule, key: counter.key),
-                       Self.remaining(current, rule: rule, key: counter.key, now: now)
-                        <= Self.remaining(incoming, rule: rule, key: counter.key, now: now) {
-                        continue
-                    }
-                    taken.overwrite(with: states.subset([counter]))
-                }
-                state.table.overwrite(with: taken)
+                state.table.overwrite(with: Self.moreUsed([states], than: state.table, rules: rules, now: clock.nowMs(),
+                                                          takingUnknownRules: true))
                 return .accept
             }
             state.table.overwrite(with: states)
@@ -235,24 +221,37 @@ extension LimiterEngine {
     func importStates(_ imports: [LimiterTable], rules: [String: Rule]) -> LimiterTable {
         let now = clock.nowMs()
         return state.withLock { state in
-            var taken = LimiterTable()
-            var best: [CounterKey: Int] = [:]
-            for table in imports {
-                for (counter, counterState) in table.states {
-                    guard let rule = rules[counter.rule] else { continue }
-                    let remaining = Self.remaining(counterState, rule: rule, key: counter.key, now: now)
-                    let current = best[counter]
-                        ?? state.table.state(rule: counter.rule, key: counter.key)
-                            .map { Self.remaining($0, rule: rule, key: counter.key, now: now) }
-                        ?? Int.max
-                    guard remaining < current else { continue }
-                    best[counter] = remaining
-                    taken.overwrite(with: table.subset([counter]))
-                }
-            }
+            let taken = Self.moreUsed(imports, than: state.table, rules: rules, now: now, takingUnknownRules: false)
             state.table.overwrite(with: taken)
             return taken
         }
+    }
+
+    /// The states of `tables` that `table` should take: per counter, the one
+    /// with the least remaining at `now` when that is less than `table`'s own
+    /// (a counter `table` lacks has all remaining). A state of a rule not in
+    /// `rules` has nothing to compare by: it is taken as it comes when
+    /// `takingUnknownRules`, else left out.
+    private static func moreUsed(_ tables: [LimiterTable], than table: LimiterTable, rules: [String: Rule], now: Int64,
+                                 takingUnknownRules: Bool) -> LimiterTable {
+        var taken = LimiterTable()
+        var best: [CounterKey: Int] = [:]
+        for candidate in tables {
+            for (counter, counterState) in candidate.states {
+                guard let rule = rules[counter.rule] else {
+                    if takingUnknownRules { taken.overwrite(with: candidate.subset([counter])) }
+                    continue
+                }
+                let remaining = remaining(counterState, rule: rule, key: counter.key, now: now)
+                let current = best[counter]
+                    ?? table.state(rule: counter.rule, key: counter.key).map { Self.remaining($0, rule: rule, key: counter.key, now: now) }
+                    ?? Int.max
+                guard remaining < current else { continue }
+                best[counter] = remaining
+                taken.overwrite(with: candidate.subset([counter]))
+            }
+        }
+        return taken
     }
 
     /// What a read (0 hits) of `state` under `rule` reports as remaining at `now`.
